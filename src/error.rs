@@ -1,0 +1,79 @@
+//! The library's one error type.
+//!
+//! Variants are named for the action that failed and carry what a user needs to find the
+//! cause (file, line, site, field, URL). The binary wraps them in `anyhow` for display; the
+//! library never panics on data that came from the network or from a config file.
+
+use std::path::PathBuf;
+
+/// Everything that can go wrong in luutru.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read config {path}: {source}")]
+    ReadConfig {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("{path}:{line}:{column}: {message}")]
+    ParseConfig {
+        path: PathBuf,
+        line: usize,
+        column: usize,
+        message: String,
+    },
+    #[error("{path}: {message}")]
+    InvalidConfig { path: PathBuf, message: String },
+    #[error("{path}: site `{site}`, field `{field}`: invalid regex `{regex}`: {message}")]
+    InvalidRegex {
+        path: PathBuf,
+        site: String,
+        field: String,
+        regex: String,
+        message: String,
+    },
+    #[error("{path}: site `{site}`, field `selectors.{field}`: invalid CSS selector `{selector}`: {message}")]
+    InvalidSelector {
+        path: PathBuf,
+        site: String,
+        field: String,
+        selector: String,
+        message: String,
+    },
+    #[error("invalid URL `{url}`: {message}")]
+    InvalidUrl { url: String, message: String },
+    #[error("cannot fetch {url}: {message}")]
+    FetchPage { url: String, message: String },
+    #[error("cannot open store {path}: {message}")]
+    OpenStore { path: PathBuf, message: String },
+    #[error("store database error: {0}")]
+    Db(#[from] sled::Error),
+    #[error("corrupt store record {key}: {message}")]
+    CorruptRecord { key: String, message: String },
+    #[error("cannot write WARC file {path}: {source}")]
+    WriteWarc {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot read WARC record {path} at offset {offset}: {message}")]
+    ReadWarc {
+        path: PathBuf,
+        offset: u64,
+        message: String,
+    },
+    #[error("no article stored under {0}")]
+    ArticleNotFound(String),
+    #[error("article {url} has no version {version}")]
+    VersionNotFound { url: String, version: u32 },
+    #[error("cannot read {path}: {source}")]
+    ReadFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
+    #[error("cannot write output: {0}")]
+    WriteOutput(#[source] std::io::Error),
+    #[error("invalid date `{input}`: expected YYYY-MM-DD, YYYY-MM or YYYY")]
+    InvalidDateFilter { input: String },
+}
+
+/// Result alias used across the library.
+pub type Result<T, E = Error> = std::result::Result<T, E>;

@@ -1,0 +1,25 @@
+//! luutru ("lưu trữ", archive): an archival crawler for Vietnamese provincial news portals.
+//!
+//! Data path, one module per step:
+//! - [`config`]: `crawl.toml` read raw (serde + toml), validated once into [`config::Config`].
+//! - [`canon`]: canonical URLs (tracking parameters and session ids removed).
+//! - [`crawl`]: the frontier (persisted in the store) and the scheduler of one archival run.
+//! - [`fetch`]: one HTTP exchange, raw bytes kept for the archive.
+//! - [`politeness`]: per-host rate limiters and robots.txt.
+//! - [`extract`]: selectors, fallbacks, Vietnamese dates, text normalisation, encodings.
+//! - [`dedup`]: content hashes over the normalised fields.
+//! - [`store`]: WARC files for the raw bytes, sled for records, versions and indexes.
+//! - [`query`]: filters and output formats for researchers.
+
+pub mod canon;
+pub mod config;
+pub mod crawl;
+pub mod dedup;
+pub mod error;
+pub mod extract;
+pub mod fetch;
+pub mod politeness;
+pub mod query;
+pub mod store;
+
+pub use error::{Error, Result};
