@@ -1,1 +1,743 @@
-//! crawl (in progress)
+//! One archival run: the scheduler over the store's frontier.
+//!
+//! The frontier lives in the store (`frontier` + `queue` trees), so memory holds only the
+//! pages in flight and a small ready buffer, and a run stopped by Ctrl-C or `kill -9`
+//! resumes where it stopped: a page leaves the queue only in the same transaction that
+//! records its outcome.
+//!
+//! Flow of one page ([`process`]): robots.txt → per-host rate limiter → global concurrency
+//! permit → fetch (retries with backoff) → WARC (fsynced) → redirects followed hop by hop,
+//! each hop archived and checked against the site's scope → decode → parse once (links and
+//! article) → one store commit (article/version/aliases, links queued, page done).
+//!
+//! Parts: [`CrawlOptions`], [`run`], [`RunSummary`] / [`SiteCounts`], [`PageOutcome`].
+
+use std::collections::{BTreeMap, HashMap, HashSet, VecDeque};
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::{FixedOffset, Utc};
+use serde::Serialize;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+use url::Url;
+
+use crate::config::{Config, PageKind, Site};
+use crate::dedup::content_hash;
+use crate::extract::{decode_html, parse_page};
+use crate::fetch::{
+    backoff_delay, parse_retry_after, Conditional, FetchFailure, FetchOptions, Fetcher, RawResponse,
+};
+use crate::politeness::{host_key, HostLimiters, Robots, RobotsVerdict};
+use crate::store::model::{FrontierEntry, FrontierState};
+use crate::store::{
+    warc, ArticleStore, Commit, CommitResult, EnqueuePolicy, FetchedArticle, Store,
+};
+use crate::{Error, Result};
+
+/// Redirect hops followed before a page fails.
+pub const MAX_REDIRECTS: usize = 10;
+/// How long in-flight pages may finish after a shutdown request before they are put back.
+pub const SHUTDOWN_GRACE: Duration = Duration::from_secs(10);
+/// First retry delay; doubled per attempt, with jitter.
+pub const RETRY_BASE_DELAY: Duration = Duration::from_millis(500);
+/// Vietnam's offset: stored dates are expressed in it.
+pub const VN_OFFSET_SECS: i32 = 7 * 3600;
+
+/// What the caller asks of one run.
+#[derive(Debug, Clone, Default)]
+pub struct CrawlOptions {
+    /// Only these sites (empty = all).
+    pub sites: Vec<String>,
+    /// Overrides `[crawl].max_pages` when set.
+    pub max_pages: Option<u64>,
+    /// Fetch every known article again, however recent.
+    pub revisit_all: bool,
+    /// Show a progress bar (on a terminal).
+    pub progress: bool,
+}
+
+/// Counts for one site (or the whole run).
+#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+pub struct SiteCounts {
+    pub fetched: u64,
+    pub new_articles: u64,
+    pub new_versions: u64,
+    pub unchanged: u64,
+    pub gone: u64,
+    pub listings: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Failures and skips by reason.
+    pub reasons: BTreeMap<String, u64>,
+}
+
+/// The outcome of one run.
+#[derive(Debug, Clone, Default, Serialize)]
+pub struct RunSummary {
+    pub run: u64,
+    pub resumed: bool,
+    pub interrupted: bool,
+    pub fetched: u64,
+    pub new_articles: u64,
+    pub new_versions: u64,
+    pub unchanged: u64,
+    pub gone: u64,
+    pub skipped: u64,
+    pub failed: u64,
+    /// Still queued when the run stopped (max_pages or shutdown).
+    pub queued: u64,
+    pub sites: BTreeMap<String, SiteCounts>,
+}
+
+/// What happened to one page. One bad page never stops a run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PageOutcome {
+    NewArticle,
+    NewVersion,
+    Unchanged,
+    Gone,
+    Listing,
+    Skipped(String),
+    Failed(String),
+}
+
+struct Ctx {
+    config: Config,
+    store: Arc<Store>,
+    fetcher: Fetcher,
+    limiters: HostLimiters,
+    robots: Robots,
+    permits: Semaphore,
+    policy: EnqueuePolicy,
+    /// Distinct query strings seen per path this run (trap guard).
+    variants: std::sync::Mutex<HashMap<String, HashSet<String>>>,
+}
+
+/// Runs one archival crawl until the frontier is empty, `max_pages` is reached or
+/// `shutdown` resolves (in-flight pages then get [`SHUTDOWN_GRACE`] to finish; the rest stay
+/// queued for the next run).
+pub async fn run(
+    config: &Config,
+    store: Arc<Store>,
+    opts: CrawlOptions,
+    shutdown: impl Future<Output = ()>,
+) -> Result<RunSummary> {
+    for name in &opts.sites {
+        if config.site(name).is_none() {
+            return Err(Error::InvalidConfig {
+                path: config.path.clone(),
+                message: format!(
+                    "--site {name}: no such site (configured: {})",
+                    config
+                        .sites
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    let selected = |name: &str| opts.sites.is_empty() || opts.sites.iter().any(|s| s == name);
+
+    let mut summary = RunSummary::default();
+    let run = match store.current_run()? {
+        Some(run) if store.queued() > 0 => {
+            summary.resumed = true;
+            run
+        }
+        _ => store.begin_run(opts.sites.clone())?,
+    };
+    summary.run = run.id;
+    let revisit = if opts.revisit_all {
+        chrono::Duration::zero()
+    } else {
+        chrono::Duration::from_std(config.crawl.revisit).unwrap_or(chrono::Duration::MAX)
+    };
+    let policy = EnqueuePolicy {
+        run: run.id,
+        fresh_after: run
+            .started
+            .checked_sub_signed(revisit)
+            .unwrap_or(run.started),
+    };
+    if !summary.resumed {
+        let mut seeds = Vec::new();
+        for site in config.sites.iter().filter(|s| selected(&s.name)) {
+            for seed in &site.seeds {
+                seeds.push(FrontierEntry {
+                    url: seed.to_string(),
+                    site: site.name.clone(),
+                    depth: 0,
+                    kind: site.classify(seed).unwrap_or(PageKind::Seed),
+                    state: FrontierState::Queued,
+                    run: run.id,
+                    attempts: 0,
+                    last_error: None,
+                });
+            }
+        }
+        // Known articles due for a revisit (gone ones too: they may come back).
+        for a in store.articles() {
+            let a = a?;
+            if selected(&a.site)
+                && a.last_seen <= policy.fresh_after
+                && config.site(&a.site).is_some()
+            {
+                seeds.push(FrontierEntry {
+                    url: a.url.clone(),
+                    site: a.site.clone(),
+                    depth: 0,
+                    kind: PageKind::Article,
+                    state: FrontierState::Queued,
+                    run: run.id,
+                    attempts: 0,
+                    last_error: None,
+                });
+            }
+        }
+        store.enqueue(&seeds, policy)?;
+    }
+
+    let c = &config.crawl;
+    let fetcher = Fetcher::new(FetchOptions {
+        user_agent: c.user_agent.clone(),
+        timeout: c.timeout,
+        connect_timeout: crate::fetch::DEFAULT_CONNECT_TIMEOUT.min(c.timeout),
+        max_body: c.max_body,
+    })?;
+    let token = c
+        .user_agent
+        .split(['/', ' '])
+        .next()
+        .unwrap_or("luutru")
+        .to_string();
+    let ctx = Arc::new(Ctx {
+        config: config.clone(),
+        store: store.clone(),
+        fetcher,
+        limiters: HostLimiters::new(),
+        robots: Robots::new(&token),
+        permits: Semaphore::new(c.concurrency),
+        policy,
+        variants: Default::default(),
+    });
+
+    let max_pages = opts.max_pages.unwrap_or(c.max_pages);
+    let progress = if opts.progress {
+        let pb = indicatif::ProgressBar::new(store.queued() as u64);
+        pb.set_style(
+            indicatif::ProgressStyle::with_template(
+                "{spinner} [{elapsed_precise}] {pos}/{len} pages {msg}",
+            )
+            .expect("static template"),
+        );
+        Some(pb)
+    } else {
+        None
+    };
+
+    let mut inflight: HashSet<String> = HashSet::new();
+    let mut per_host: HashMap<String, usize> = HashMap::new();
+    let mut ready: VecDeque<FrontierEntry> = VecDeque::new();
+    let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>)> = JoinSet::new();
+    let mut dispatched: u64 = 0;
+    let mut stopping = false;
+    let mut exhausted = false;
+    tokio::pin!(shutdown);
+
+    loop {
+        if !stopping && (max_pages == 0 || dispatched < max_pages) {
+            if ready.is_empty() && !exhausted {
+                let skip: HashSet<String> = inflight.clone();
+                let batch = store.pending(c.concurrency * 4 + 16, &skip)?;
+                exhausted = batch.is_empty();
+                ready.extend(batch.into_iter().filter(|e| selected(&e.site)));
+            }
+            // Dispatch what the per-host caps allow; keep the rest for later.
+            let mut held = VecDeque::new();
+            while let Some(entry) = ready.pop_front() {
+                if max_pages != 0 && dispatched >= max_pages {
+                    held.push_back(entry);
+                    continue;
+                }
+                let Some(site) = config.site(&entry.site) else {
+                    continue;
+                };
+                let Ok(url) = Url::parse(&entry.url) else {
+                    continue;
+                };
+                let host = host_key(&url);
+                // A rate-limited host gets two slots (one waiting on its limiter, one in
+                // flight) so a slow host cannot take every slot from the others.
+                let cap = if site.rate > 0.0 { 2 } else { c.concurrency };
+                let n = per_host.entry(host.clone()).or_default();
+                if *n >= cap || tasks.len() >= c.concurrency * 2 {
+                    held.push_back(entry);
+                    continue;
+                }
+                *n += 1;
+                dispatched += 1;
+                inflight.insert(entry.url.clone());
+                let ctx = ctx.clone();
+                tasks.spawn(async move {
+                    let out = process(&ctx, &entry).await;
+                    (entry, host, out)
+                });
+            }
+            ready = held;
+        }
+
+        if tasks.is_empty() {
+            if stopping || (max_pages != 0 && dispatched >= max_pages) {
+                break;
+            }
+            if ready.is_empty() {
+                // Links committed since the last look may have refilled the queue.
+                let more = store.pending(1, &inflight)?;
+                if more.iter().all(|e| !selected(&e.site)) {
+                    break;
+                }
+                exhausted = false;
+            }
+            continue;
+        }
+
+        tokio::select! {
+            joined = tasks.join_next() => {
+                let Some(joined) = joined else { continue };
+                let (entry, host, out) = match joined {
+                    Ok(v) => v,
+                    Err(e) => return Err(Error::FetchPage { url: "(task)".into(), message: format!("crawl task died: {e}") }),
+                };
+                inflight.remove(&entry.url);
+                if let Some(n) = per_host.get_mut(&host) { *n = n.saturating_sub(1); }
+                exhausted = false;
+                let outcome = match out {
+                    Ok(o) => o,
+                    // A store error is not a page problem: stop the run.
+                    Err(e) => return Err(e),
+                };
+                record(&mut summary, &entry, &outcome);
+                if let Some(pb) = &progress {
+                    pb.set_length(dispatched + store.queued() as u64);
+                    pb.inc(1);
+                    pb.set_message(format!("{} new, {} versions, {} failed", summary.new_articles, summary.new_versions, summary.failed));
+                }
+            }
+            _ = &mut shutdown, if !stopping => {
+                tracing::warn!("shutdown requested: finishing pages in flight, the rest stays queued");
+                stopping = true;
+                summary.interrupted = true;
+                ready.clear();
+                let deadline = tokio::time::sleep(SHUTDOWN_GRACE);
+                tokio::pin!(deadline);
+                loop {
+                    tokio::select! {
+                        joined = tasks.join_next() => {
+                            match joined {
+                                None => break,
+                                Some(Ok((entry, _, Ok(outcome)))) => record(&mut summary, &entry, &outcome),
+                                Some(Ok((_, _, Err(e)))) => return Err(e),
+                                Some(Err(_)) => {}
+                            }
+                        }
+                        _ = &mut deadline => {
+                            // Pages still in flight were never committed: they stay queued.
+                            tasks.abort_all();
+                            break;
+                        }
+                    }
+                }
+            }
+        }
+    }
+    if let Some(pb) = progress {
+        pb.finish_and_clear();
+    }
+    summary.queued = store.queued() as u64;
+    if !summary.interrupted && summary.queued == 0 {
+        store.finish_run()?;
+    } else {
+        store.flush()?;
+    }
+    Ok(summary)
+}
+
+fn record(summary: &mut RunSummary, entry: &FrontierEntry, outcome: &PageOutcome) {
+    let site = summary.sites.entry(entry.site.clone()).or_default();
+    let fetched = !matches!(outcome, PageOutcome::Skipped(_));
+    if fetched {
+        site.fetched += 1;
+    }
+    match outcome {
+        PageOutcome::NewArticle => site.new_articles += 1,
+        PageOutcome::NewVersion => site.new_versions += 1,
+        PageOutcome::Unchanged => site.unchanged += 1,
+        PageOutcome::Gone => site.gone += 1,
+        PageOutcome::Listing => site.listings += 1,
+        PageOutcome::Skipped(r) => {
+            site.skipped += 1;
+            *site.reasons.entry(reason_key(r)).or_default() += 1;
+        }
+        PageOutcome::Failed(r) => {
+            site.failed += 1;
+            *site.reasons.entry(reason_key(r)).or_default() += 1;
+            tracing::warn!(url = %entry.url, site = %entry.site, reason = %r, "page failed");
+        }
+    }
+    let mut t = SiteCounts::default();
+    for s in summary.sites.values() {
+        t.fetched += s.fetched;
+        t.new_articles += s.new_articles;
+        t.new_versions += s.new_versions;
+        t.unchanged += s.unchanged;
+        t.gone += s.gone;
+        t.skipped += s.skipped;
+        t.failed += s.failed;
+    }
+    summary.fetched = t.fetched;
+    summary.new_articles = t.new_articles;
+    summary.new_versions = t.new_versions;
+    summary.unchanged = t.unchanged;
+    summary.gone = t.gone;
+    summary.skipped = t.skipped;
+    summary.failed = t.failed;
+}
+
+/// The reason's kind without its details ("http 503: …" → "http 503").
+fn reason_key(r: &str) -> String {
+    r.split(':').next().unwrap_or(r).trim().to_string()
+}
+
+/// Fetches one page with retries; archives every response received.
+async fn fetch_archived(
+    ctx: &Ctx,
+    site: &Site,
+    url: &Url,
+    cond: &Conditional,
+) -> Result<std::result::Result<(RawResponse, warc::WarcPtr), FetchFailure>> {
+    let host = host_key(url);
+    let c = &ctx.config.crawl;
+    let mut attempt: u32 = 0;
+    loop {
+        ctx.limiters.wait(&host, site.rate).await;
+        let result = {
+            let _permit = ctx.permits.acquire().await.expect("semaphore never closed");
+            ctx.fetcher.fetch(url, cond).await
+        };
+        let retry_after;
+        match result {
+            Ok(resp) => {
+                let ptr = archive(ctx, &resp).await?;
+                let status = resp.status;
+                if !(status == 429 || (500..600).contains(&status)) || attempt >= c.max_retries {
+                    return Ok(Ok((resp, ptr)));
+                }
+                if status == 429 || status == 503 {
+                    ctx.limiters.penalize(&host);
+                }
+                retry_after = resp
+                    .header("retry-after")
+                    .and_then(|v| parse_retry_after(v, Utc::now()));
+                if retry_after.is_some_and(|d| d > c.max_retry_after) {
+                    return Ok(Ok((resp, ptr)));
+                }
+                tracing::info!(url = %url, status, attempt, "retrying");
+            }
+            Err(fail) => {
+                if !fail.is_retryable() || attempt >= c.max_retries {
+                    return Ok(Err(fail));
+                }
+                retry_after = None;
+                tracing::info!(url = %url, reason = fail.reason(), attempt, "retrying");
+            }
+        }
+        attempt += 1;
+        tokio::time::sleep(backoff_delay(attempt, RETRY_BASE_DELAY, retry_after)).await;
+    }
+}
+
+async fn archive(ctx: &Ctx, resp: &RawResponse) -> Result<warc::WarcPtr> {
+    let store = ctx.store.clone();
+    let target = resp.url.to_string();
+    let date = resp.fetched_at;
+    let ip = resp.remote_ip;
+    let req = resp.request_head.clone();
+    let head = resp.response_head.clone();
+    let body = resp.body.clone();
+    tokio::task::spawn_blocking(move || {
+        store.archive(&warc::Exchange {
+            target_uri: &target,
+            date,
+            ip,
+            request_head: &req,
+            response_head: &head,
+            body: &body,
+            revisit_of: None,
+        })
+    })
+    .await
+    .map_err(|e| Error::FetchPage {
+        url: resp.url.to_string(),
+        message: format!("archiving task died: {e}"),
+    })?
+}
+
+/// Fetches, archives, extracts and commits one frontier entry.
+async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
+    let Some(site) = ctx.config.site(&entry.site) else {
+        return Ok(PageOutcome::Skipped("site no longer configured".into()));
+    };
+    let commit = |commit: Commit, links: Vec<FrontierEntry>| {
+        let store = ctx.store.clone();
+        let entry = entry.clone();
+        let policy = ctx.policy;
+        async move {
+            tokio::task::spawn_blocking(move || store.commit(&entry, &commit, &links, policy))
+                .await
+                .map_err(|e| Error::FetchPage {
+                    url: "(commit)".into(),
+                    message: format!("commit task died: {e}"),
+                })?
+        }
+    };
+    let fail = |reason: String| async move {
+        commit(
+            Commit::Failed {
+                reason: reason.clone(),
+            },
+            Vec::new(),
+        )
+        .await?;
+        Ok(PageOutcome::Failed(reason))
+    };
+    let skip = |reason: String| async move {
+        commit(
+            Commit::Failed {
+                reason: format!("skipped: {reason}"),
+            },
+            Vec::new(),
+        )
+        .await?;
+        Ok(PageOutcome::Skipped(reason))
+    };
+
+    let mut url = match Url::parse(&entry.url) {
+        Ok(u) => u,
+        Err(e) => return skip(format!("bad url: {e}")).await,
+    };
+    if !site.in_scope(&url) {
+        return skip("out of scope".into()).await;
+    }
+    if trap_guard(ctx, &url) {
+        return skip("trap: too many query variants under one path".into()).await;
+    }
+
+    let cond = if entry.kind == PageKind::Article {
+        match ctx.store.resolve(&entry.url)? {
+            Some(key) => match ctx.store.article(&key)? {
+                Some(a) => Conditional {
+                    etag: a.etag,
+                    last_modified: a.last_modified,
+                },
+                None => Conditional::default(),
+            },
+            None => Conditional::default(),
+        }
+    } else {
+        Conditional::default()
+    };
+
+    let mut visited = vec![url.clone()];
+    let (resp, ptr) = loop {
+        if ctx.config.crawl.respect_robots {
+            match ctx
+                .robots
+                .check(&url, &ctx.fetcher, &ctx.limiters, site.rate)
+                .await
+            {
+                RobotsVerdict::Allowed => {}
+                RobotsVerdict::Disallowed => return skip("robots: disallowed".into()).await,
+                RobotsVerdict::Unavailable => {
+                    return skip("robots: robots.txt unavailable".into()).await
+                }
+            }
+        }
+        let (resp, ptr) = match fetch_archived(ctx, site, &url, &cond).await? {
+            Ok(v) => v,
+            Err(f) => return fail(format!("{}: {f}", f.reason())).await,
+        };
+        if !(300..400).contains(&resp.status) || resp.status == 304 {
+            break (resp, ptr);
+        }
+        let Some(next) = resp.location() else {
+            return fail(format!("http {}: redirect without Location", resp.status)).await;
+        };
+        let next = crate::canon::canonicalize(&next);
+        if visited.contains(&next) {
+            return fail(format!("redirect loop: {next}")).await;
+        }
+        if visited.len() > MAX_REDIRECTS {
+            return fail(format!("redirects: more than {MAX_REDIRECTS} hops")).await;
+        }
+        if !matches!(next.scheme(), "http" | "https") || !site.in_scope(&next) {
+            return skip(format!("out of scope: redirect to {next}")).await;
+        }
+        // An article that now redirects to the home page or a listing is gone.
+        if entry.kind == PageKind::Article && site.classify(&next) != Some(PageKind::Article) {
+            let at = resp.fetched_at;
+            return match commit(
+                Commit::Gone {
+                    at,
+                    status: resp.status,
+                },
+                Vec::new(),
+            )
+            .await?
+            {
+                CommitResult::Gone { .. } => Ok(PageOutcome::Gone),
+                _ => Ok(PageOutcome::Skipped(format!(
+                    "redirect to non-article {next}"
+                ))),
+            };
+        }
+        visited.push(next.clone());
+        url = next;
+    };
+
+    let status = resp.status;
+    if status == 304 {
+        commit(
+            Commit::NotModified {
+                at: resp.fetched_at,
+                status,
+            },
+            Vec::new(),
+        )
+        .await?;
+        return Ok(PageOutcome::Unchanged);
+    }
+    if status == 404 || status == 410 {
+        if entry.kind == PageKind::Article {
+            if let CommitResult::Gone { .. } = commit(
+                Commit::Gone {
+                    at: resp.fetched_at,
+                    status,
+                },
+                Vec::new(),
+            )
+            .await?
+            {
+                return Ok(PageOutcome::Gone);
+            }
+        }
+        return fail(format!("http {status}")).await;
+    }
+    if !(200..300).contains(&status) {
+        return fail(format!("http {status}")).await;
+    }
+    if !resp.is_html() {
+        return skip(format!(
+            "content-type: {}",
+            resp.content_type().unwrap_or("unknown")
+        ))
+        .await;
+    }
+    let decoded = match resp.decoded_body(ctx.config.crawl.max_body) {
+        Ok(b) => b,
+        Err(f) => return fail(format!("{}: {f}", f.reason())).await,
+    };
+
+    // Parse on the blocking pool: scraper's DOM is not Send and parsing is CPU work.
+    let selectors = site.selectors.clone();
+    let want_article = entry.kind == PageKind::Article;
+    let content_type = resp.content_type().map(str::to_string);
+    let base = url.clone();
+    let fetched_at = resp
+        .fetched_at
+        .with_timezone(&FixedOffset::east_opt(VN_OFFSET_SECS).expect("valid offset"));
+    let parsed = tokio::task::spawn_blocking(move || {
+        let html = decode_html(&decoded, content_type.as_deref());
+        parse_page(&html, &base, &selectors, want_article, fetched_at)
+    })
+    .await
+    .map_err(|e| Error::FetchPage {
+        url: url.to_string(),
+        message: format!("parser task died: {e}"),
+    })?;
+
+    let links: Vec<FrontierEntry> = if entry.depth < site.max_depth {
+        let mut seen = HashSet::new();
+        parsed
+            .links
+            .iter()
+            .map(crate::canon::canonicalize)
+            .filter(|l| site.in_scope(l))
+            .filter_map(|l| site.classify(&l).map(|k| (l, k)))
+            .filter(|(l, _)| seen.insert(l.to_string()))
+            .map(|(l, kind)| FrontierEntry {
+                url: l.to_string(),
+                site: site.name.clone(),
+                depth: entry.depth + 1,
+                kind,
+                state: FrontierState::Queued,
+                run: ctx.policy.run,
+                attempts: 0,
+                last_error: None,
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+
+    let Some(fields) = parsed.article else {
+        commit(Commit::Listing, links).await?;
+        return Ok(PageOutcome::Listing);
+    };
+    let declared_canonical = parsed
+        .canonical
+        .map(|c| crate::canon::canonicalize(&c))
+        .filter(|c| site.in_scope(c) && site.classify(c) == Some(PageKind::Article))
+        .map(|c| c.to_string());
+    let fa = FetchedArticle {
+        site: site.name.clone(),
+        fetched_url: entry.url.clone(),
+        declared_canonical,
+        content_hash: content_hash(&fields),
+        fields,
+        http_status: status,
+        fetched_at: resp.fetched_at,
+        warc: ptr,
+        etag: resp.header("etag").map(str::to_string),
+        last_modified: resp.header("last-modified").map(str::to_string),
+    };
+    Ok(match commit(Commit::Article(Box::new(fa)), links).await? {
+        CommitResult::NewArticle { .. } => PageOutcome::NewArticle,
+        CommitResult::NewVersion { .. } => PageOutcome::NewVersion,
+        CommitResult::Unchanged { .. } => PageOutcome::Unchanged,
+        _ => PageOutcome::Listing,
+    })
+}
+
+/// True when this path has produced more distinct query strings this run than allowed.
+fn trap_guard(ctx: &Ctx, url: &Url) -> bool {
+    let Some(q) = url.query() else { return false };
+    let limit = ctx.config.crawl.max_query_variants as usize;
+    if limit == 0 {
+        return false;
+    }
+    let key = format!("{}{}", host_key(url), url.path());
+    let mut map = ctx.variants.lock().unwrap_or_else(|p| p.into_inner());
+    let set = map.entry(key).or_default();
+    if set.contains(q) {
+        return false;
+    }
+    if set.len() >= limit {
+        return true;
+    }
+    set.insert(q.to_string());
+    false
+}

@@ -21,6 +21,8 @@ pub enum Error {
         column: usize,
         message: String,
     },
+    #[error("{}", .0.iter().map(|e| e.to_string()).collect::<Vec<_>>().join("\n"))]
+    ConfigErrors(Vec<Error>),
     #[error("{path}: {message}")]
     InvalidConfig { path: PathBuf, message: String },
     #[error("{path}: site `{site}`, field `{field}`: invalid regex `{regex}`: {message}")]
@@ -43,6 +45,8 @@ pub enum Error {
     InvalidUrl { url: String, message: String },
     #[error("cannot fetch {url}: {message}")]
     FetchPage { url: String, message: String },
+    #[error("cannot build HTTP client: {0}")]
+    HttpClient(String),
     #[error("cannot open store {path}: {message}")]
     OpenStore { path: PathBuf, message: String },
     #[error("store database error: {0}")]

@@ -12,6 +12,7 @@
 //! - [`query`]: filters and output formats for researchers.
 
 pub mod canon;
+pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod dedup;

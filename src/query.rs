@@ -1,1 +1,368 @@
-//! query (in progress)
+//! What researchers ask of the store: filters, the article view, and output formats.
+//!
+//! Parts: [`Filter`] (shared by `query` and, later, `export`), [`parse_date_bound`]
+//! (`2021-03-31`, `2021-03`, `2021`), [`ArticleView`] (the record `query`/`show` print),
+//! [`select`], and the writers [`write_views`] (table, json, jsonl, csv) and
+//! [`write_history`].
+
+use std::io::Write;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, TimeZone, Utc};
+use serde::Serialize;
+
+use crate::store::model::{ArticleRecord, ArticleStatus, VersionRecord};
+use crate::store::ArticleStore;
+use crate::{Error, Result};
+
+fn vn() -> FixedOffset {
+    FixedOffset::east_opt(7 * 3600).expect("valid offset")
+}
+
+/// Output formats of `query`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Format {
+    Table,
+    Json,
+    Jsonl,
+    Csv,
+}
+
+/// Which articles a query or export selects.
+#[derive(Debug, Clone, Default)]
+pub struct Filter {
+    /// Only these sites (empty = all).
+    pub sites: Vec<String>,
+    /// Published at or after.
+    pub since: Option<DateTime<FixedOffset>>,
+    /// Published before.
+    pub until: Option<DateTime<FixedOffset>>,
+    pub status: Option<ArticleStatus>,
+}
+
+/// Parses a date filter. `end = false` gives the start of the period named, `end = true`
+/// the start of the next period, so `--since 2020 --until 2022` covers 2020-01-01 up to
+/// the end of 2022 (Vietnam time).
+pub fn parse_date_bound(input: &str, end: bool) -> Result<DateTime<FixedOffset>> {
+    let bad = || Error::InvalidDateFilter {
+        input: input.to_string(),
+    };
+    let parts: Vec<&str> = input.trim().split('-').collect();
+    let num = |s: &str| s.parse::<u32>().map_err(|_| bad());
+    let (y, m, d, unit) = match parts.as_slice() {
+        [y] if y.len() == 4 => (num(y)? as i32, 1, 1, 0),
+        [y, m] if y.len() == 4 => (num(y)? as i32, num(m)?, 1, 1),
+        [y, m, d] if y.len() == 4 => (num(y)? as i32, num(m)?, num(d)?, 2),
+        _ => return Err(bad()),
+    };
+    let start = NaiveDate::from_ymd_opt(y, m, d).ok_or_else(bad)?;
+    let date = if !end {
+        start
+    } else {
+        match unit {
+            0 => NaiveDate::from_ymd_opt(y + 1, 1, 1),
+            1 if m == 12 => NaiveDate::from_ymd_opt(y + 1, 1, 1),
+            1 => NaiveDate::from_ymd_opt(y, m + 1, 1),
+            _ => start.succ_opt(),
+        }
+        .ok_or_else(bad)?
+    };
+    vn().from_local_datetime(&date.and_hms_opt(0, 0, 0).ok_or_else(bad)?)
+        .single()
+        .ok_or_else(bad)
+}
+
+impl Filter {
+    pub fn matches(&self, a: &ArticleRecord, v: &VersionRecord) -> bool {
+        if !self.sites.is_empty() && !self.sites.contains(&a.site) {
+            return false;
+        }
+        if self.status.is_some_and(|s| s != a.status) {
+            return false;
+        }
+        if self.since.is_some() || self.until.is_some() {
+            let Some(p) = v.fields.published else {
+                return false;
+            };
+            if self.since.is_some_and(|s| p < s) || self.until.is_some_and(|u| p >= u) {
+                return false;
+            }
+        }
+        true
+    }
+}
+
+/// One article as `query` and `show` print it: the record plus one version's fields.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct ArticleView {
+    pub url: String,
+    pub site: String,
+    pub title: Option<String>,
+    pub published: Option<DateTime<FixedOffset>>,
+    pub modified: Option<DateTime<FixedOffset>>,
+    pub author: Option<String>,
+    pub summary: Option<String>,
+    pub body: String,
+    /// Number of versions stored.
+    pub versions: u32,
+    /// The version shown.
+    pub version: u32,
+    pub first_seen: DateTime<Utc>,
+    pub last_seen: DateTime<Utc>,
+    /// When the version shown was captured.
+    pub captured_at: DateTime<Utc>,
+    pub status: ArticleStatus,
+    pub aliases: Vec<String>,
+    pub content_hash: String,
+}
+
+impl ArticleView {
+    pub fn new(a: &ArticleRecord, v: &VersionRecord) -> ArticleView {
+        let f = &v.fields;
+        ArticleView {
+            url: a.url.clone(),
+            site: a.site.clone(),
+            title: f.title.clone(),
+            published: f.published,
+            modified: f.modified,
+            author: f.author.clone(),
+            summary: f.summary.clone(),
+            body: f.body.clone(),
+            versions: a.versions,
+            version: v.number,
+            first_seen: a.first_seen,
+            last_seen: a.last_seen,
+            captured_at: v.fetched_at,
+            status: a.status,
+            aliases: a.aliases.clone(),
+            content_hash: v.content_hash.clone(),
+        }
+    }
+}
+
+/// Articles matching `filter`, newest publication first (undated last), at most `limit`
+/// (0 = all).
+pub fn select(store: &dyn ArticleStore, filter: &Filter, limit: usize) -> Result<Vec<ArticleView>> {
+    let mut out = Vec::new();
+    for a in store.articles() {
+        let a = a?;
+        if !filter.sites.is_empty() && !filter.sites.contains(&a.site) {
+            continue;
+        }
+        let versions = store.versions(&a.url)?;
+        let Some(latest) = versions.last() else {
+            continue;
+        };
+        if filter.matches(&a, latest) {
+            out.push(ArticleView::new(&a, latest));
+        }
+    }
+    out.sort_by(|a, b| {
+        b.published
+            .cmp(&a.published)
+            .then_with(|| a.url.cmp(&b.url))
+    });
+    if limit > 0 {
+        out.truncate(limit);
+    }
+    Ok(out)
+}
+
+fn out_err(e: std::io::Error) -> Error {
+    Error::WriteOutput(e)
+}
+
+fn truncate(s: &str, n: usize) -> String {
+    if s.chars().count() <= n {
+        s.to_string()
+    } else {
+        let mut t: String = s.chars().take(n.saturating_sub(1)).collect();
+        t.push('…');
+        t
+    }
+}
+
+/// Writes `views` in `format`.
+pub fn write_views(views: &[ArticleView], format: Format, out: &mut dyn Write) -> Result<()> {
+    match format {
+        Format::Json => {
+            serde_json::to_writer_pretty(&mut *out, views).map_err(|e| out_err(e.into()))?;
+            writeln!(out).map_err(out_err)?;
+        }
+        Format::Jsonl => {
+            for v in views {
+                serde_json::to_writer(&mut *out, v).map_err(|e| out_err(e.into()))?;
+                writeln!(out).map_err(out_err)?;
+            }
+        }
+        Format::Csv => {
+            let mut w = csv::Writer::from_writer(out);
+            w.write_record([
+                "url",
+                "site",
+                "title",
+                "published",
+                "modified",
+                "author",
+                "summary",
+                "body",
+                "versions",
+                "version",
+                "first_seen",
+                "last_seen",
+                "captured_at",
+                "status",
+                "aliases",
+                "content_hash",
+            ])
+            .map_err(|e| out_err(e.into()))?;
+            for v in views {
+                let date = |d: Option<DateTime<FixedOffset>>| {
+                    d.map(|d| d.to_rfc3339()).unwrap_or_default()
+                };
+                w.write_record([
+                    v.url.as_str(),
+                    &v.site,
+                    v.title.as_deref().unwrap_or(""),
+                    &date(v.published),
+                    &date(v.modified),
+                    v.author.as_deref().unwrap_or(""),
+                    v.summary.as_deref().unwrap_or(""),
+                    &v.body,
+                    &v.versions.to_string(),
+                    &v.version.to_string(),
+                    &v.first_seen.to_rfc3339(),
+                    &v.last_seen.to_rfc3339(),
+                    &v.captured_at.to_rfc3339(),
+                    v.status.as_str(),
+                    &v.aliases.join(" "),
+                    &v.content_hash,
+                ])
+                .map_err(|e| out_err(e.into()))?;
+            }
+            w.flush().map_err(out_err)?;
+        }
+        Format::Table => {
+            writeln!(
+                out,
+                "{:<16}  {:<16}  {:>3}  {:<4}  {:<60}  URL",
+                "PUBLISHED", "SITE", "VER", "STAT", "TITLE"
+            )
+            .map_err(out_err)?;
+            for v in views {
+                let date = v
+                    .published
+                    .map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+                    .unwrap_or_else(|| "-".into());
+                writeln!(
+                    out,
+                    "{:<16}  {:<16}  {:>3}  {:<4}  {:<60}  {}",
+                    date,
+                    truncate(&v.site, 16),
+                    v.versions,
+                    v.status.as_str(),
+                    truncate(v.title.as_deref().unwrap_or("(no title)"), 60),
+                    v.url
+                )
+                .map_err(out_err)?;
+            }
+            writeln!(out, "{} article(s)", views.len()).map_err(out_err)?;
+        }
+    }
+    Ok(())
+}
+
+/// One line of `history`.
+#[derive(Debug, Clone, Serialize)]
+pub struct HistoryEntry {
+    pub version: u32,
+    pub fetched_at: DateTime<Utc>,
+    pub content_hash: String,
+    pub http_status: u16,
+    pub changed: Vec<String>,
+    pub fetched_url: String,
+    pub reextracted: bool,
+}
+
+/// Writes the versions of one article, oldest first.
+pub fn write_history(versions: &[VersionRecord], json: bool, out: &mut dyn Write) -> Result<()> {
+    let entries: Vec<HistoryEntry> = versions
+        .iter()
+        .map(|v| HistoryEntry {
+            version: v.number,
+            fetched_at: v.fetched_at,
+            content_hash: v.content_hash.clone(),
+            http_status: v.http_status,
+            changed: v.changed.clone(),
+            fetched_url: v.fetched_url.clone(),
+            reextracted: v.reextracted,
+        })
+        .collect();
+    if json {
+        serde_json::to_writer_pretty(&mut *out, &entries).map_err(|e| out_err(e.into()))?;
+        writeln!(out).map_err(out_err)?;
+    } else {
+        writeln!(
+            out,
+            "{:>3}  {:<20}  {:<16}  CHANGED",
+            "VER", "FETCHED_AT", "CONTENT_HASH"
+        )
+        .map_err(out_err)?;
+        for e in &entries {
+            writeln!(
+                out,
+                "{:>3}  {:<20}  {:<16}  {}",
+                e.version,
+                e.fetched_at.format("%Y-%m-%dT%H:%M:%SZ"),
+                &e.content_hash[..16.min(e.content_hash.len())],
+                if e.changed.is_empty() {
+                    "-".to_string()
+                } else {
+                    e.changed.join(",")
+                }
+            )
+            .map_err(out_err)?;
+        }
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn date_bounds_cover_the_named_period() {
+        let s = parse_date_bound("2021", false).unwrap();
+        assert_eq!(s.to_rfc3339(), "2021-01-01T00:00:00+07:00");
+        assert_eq!(
+            parse_date_bound("2021", true).unwrap().to_rfc3339(),
+            "2022-01-01T00:00:00+07:00"
+        );
+        assert_eq!(
+            parse_date_bound("2021-03", false).unwrap().to_rfc3339(),
+            "2021-03-01T00:00:00+07:00"
+        );
+        assert_eq!(
+            parse_date_bound("2021-12", true).unwrap().to_rfc3339(),
+            "2022-01-01T00:00:00+07:00"
+        );
+        assert_eq!(
+            parse_date_bound("2021-03-31", true).unwrap().to_rfc3339(),
+            "2021-04-01T00:00:00+07:00"
+        );
+    }
+
+    #[test]
+    fn bad_dates_are_refused() {
+        for bad in [
+            "21",
+            "2021-13",
+            "2021-02-30",
+            "31/03/2021",
+            "",
+            "2021-03-31T00:00",
+        ] {
+            assert!(parse_date_bound(bad, false).is_err(), "{bad}");
+        }
+    }
+}

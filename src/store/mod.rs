@@ -1,1 +1,652 @@
-//! store (in progress)
+//! The store: WARC files for the bytes, sled for everything else.
+//!
+//! Layout under the store directory: `warc/` (see [`warc`]: every response as received,
+//! fsynced before sled points at it) and `db/` (sled, named trees only):
+//!
+//! | tree       | key                         | value                                   |
+//! |------------|-----------------------------|-----------------------------------------|
+//! | `meta`     | `schema_version`, `run`, `last_run_id` | u32 / [`model::RunState`] / u64 |
+//! | `frontier` | canonical URL               | [`model::FrontierEntry`]                |
+//! | `queue`    | u64 sequence (big-endian)   | canonical URL still to fetch this run   |
+//! | `queue_index` | canonical URL            | its `queue` key                         |
+//! | `articles` | canonical article URL       | [`model::ArticleRecord`]                |
+//! | `versions` | [`model::version_key`]      | [`model::VersionRecord`]                |
+//! | `aliases`  | any canonical URL seen      | canonical article URL                   |
+//! | `content`  | [`model::content_key`]      | canonical article URL                   |
+//! | `payloads` | WARC payload digest         | [`warc::WarcPtr`] of the first copy     |
+//!
+//! Everything a page changes (its article, version, aliases, the links it queued, its own
+//! frontier state) is written in one sled transaction after its WARC record is on disk, so
+//! a kill at any moment leaves a consistent store and the next run resumes from `queue`.
+//! Records carry everything needed to rebuild them from the WARC files.
+//!
+//! Parts: [`Store`] (the sled + WARC implementation), the read-side trait [`ArticleStore`]
+//! that query, show and export use, and [`Commit`] / [`CommitResult`] for one page.
+
+pub mod model;
+pub mod warc;
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use chrono::{DateTime, Utc};
+use sled::transaction::{ConflictableTransactionError, TransactionError, TransactionalTree};
+use sled::Transactional;
+
+use crate::dedup::changed_fields;
+use crate::extract::Extracted;
+use crate::{Error, Result};
+use model::*;
+use warc::{WarcPtr, WarcWriter};
+
+/// sled's page cache; explicit so memory use does not depend on sled's default.
+pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+
+/// Read access to articles and versions: what query, show, diff and export need. A shared
+/// backend (e.g. a database server) would implement this.
+pub trait ArticleStore {
+    /// Canonical article URL for any spelling of it (alias, tracking parameters…).
+    fn resolve(&self, url: &str) -> Result<Option<String>>;
+    fn article(&self, url: &str) -> Result<Option<ArticleRecord>>;
+    /// Versions oldest first.
+    fn versions(&self, url: &str) -> Result<Vec<VersionRecord>>;
+    /// Every article, in key order.
+    fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_>;
+}
+
+/// What fetching one page produced, to be written atomically.
+#[derive(Debug, Clone)]
+pub enum Commit {
+    /// An article page that was fetched and extracted.
+    Article(Box<FetchedArticle>),
+    /// 304 for a conditional revisit.
+    NotModified { at: DateTime<Utc>, status: u16 },
+    /// 404/410 or a redirect away from the article.
+    Gone { at: DateTime<Utc>, status: u16 },
+    /// A listing (or seed) page: only its links matter.
+    Listing,
+    /// Given up on (reason recorded in the frontier).
+    Failed { reason: String },
+}
+
+/// An extracted article page.
+#[derive(Debug, Clone)]
+pub struct FetchedArticle {
+    pub site: String,
+    /// Canonical form of the URL fetched.
+    pub fetched_url: String,
+    /// `<link rel=canonical>` when it names an article page of the same site.
+    pub declared_canonical: Option<String>,
+    pub fields: Extracted,
+    pub content_hash: String,
+    pub http_status: u16,
+    pub fetched_at: DateTime<Utc>,
+    pub warc: WarcPtr,
+    pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// What a commit did.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CommitResult {
+    NewArticle { url: String },
+    NewVersion { url: String, number: u32 },
+    Unchanged { url: String },
+    Gone { url: String },
+    Done,
+    Failed,
+}
+
+/// When a discovered link is worth queueing.
+#[derive(Debug, Clone, Copy)]
+pub struct EnqueuePolicy {
+    pub run: u64,
+    /// Known articles fetched after this moment are not fetched again this run.
+    pub fresh_after: DateTime<Utc>,
+}
+
+/// The sled + WARC store.
+pub struct Store {
+    dir: PathBuf,
+    db: sled::Db,
+    meta: sled::Tree,
+    frontier: sled::Tree,
+    queue: sled::Tree,
+    queue_index: sled::Tree,
+    articles: sled::Tree,
+    versions: sled::Tree,
+    aliases: sled::Tree,
+    content: sled::Tree,
+    payloads: sled::Tree,
+    warc: Mutex<Option<WarcWriter>>,
+}
+
+/// Boxed: sled returns the abort error by value through every transactional call.
+type TxError = ConflictableTransactionError<Box<Error>>;
+
+fn enc<T: serde::Serialize>(v: &T) -> Vec<u8> {
+    serde_json::to_vec(v).expect("store records serialize to JSON")
+}
+
+fn dec<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
+    serde_json::from_slice(bytes).map_err(|e| Error::CorruptRecord {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message: e.to_string(),
+    })
+}
+
+fn tx_dec<T: serde::de::DeserializeOwned>(
+    key: &[u8],
+    bytes: &[u8],
+) -> std::result::Result<T, TxError> {
+    dec(key, bytes).map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))
+}
+
+fn tx_result<T>(r: std::result::Result<T, TransactionError<Box<Error>>>) -> Result<T> {
+    r.map_err(|e| match e {
+        TransactionError::Abort(e) => *e,
+        TransactionError::Storage(e) => Error::Db(e),
+    })
+}
+
+impl Store {
+    /// Opens (creating if needed) the store at `dir`.
+    pub fn open(dir: &Path) -> Result<Store> {
+        let open_err = |message: String| Error::OpenStore {
+            path: dir.to_path_buf(),
+            message,
+        };
+        std::fs::create_dir_all(dir.join("warc")).map_err(|e| open_err(e.to_string()))?;
+        let db = sled::Config::new()
+            .path(dir.join("db"))
+            .cache_capacity(DEFAULT_CACHE_BYTES)
+            .open()
+            .map_err(|e| {
+                let msg = e.to_string();
+                if msg.contains("lock")
+                    || msg.contains("WouldBlock")
+                    || msg.contains("temporarily unavailable")
+                {
+                    open_err(format!(
+                        "the database is in use by another luutru process ({msg})"
+                    ))
+                } else {
+                    open_err(msg)
+                }
+            })?;
+        let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
+        let store = Store {
+            meta: tree("meta")?,
+            frontier: tree("frontier")?,
+            queue: tree("queue")?,
+            queue_index: tree("queue_index")?,
+            articles: tree("articles")?,
+            versions: tree("versions")?,
+            aliases: tree("aliases")?,
+            content: tree("content")?,
+            payloads: tree("payloads")?,
+            dir: dir.to_path_buf(),
+            db,
+            warc: Mutex::new(None),
+        };
+        match store.meta.get("schema_version")? {
+            None => {
+                store
+                    .meta
+                    .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
+            }
+            Some(v) => {
+                let found = <[u8; 4]>::try_from(v.as_ref())
+                    .map(u32::from_be_bytes)
+                    .unwrap_or(0);
+                if found != SCHEMA_VERSION {
+                    return Err(open_err(format!(
+                        "schema version {found}, this luutru reads version {SCHEMA_VERSION}"
+                    )));
+                }
+            }
+        }
+        Ok(store)
+    }
+
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    pub fn warc_dir(&self) -> PathBuf {
+        self.dir.join("warc")
+    }
+
+    /// Writes one exchange to the WARC files (fsynced) and returns where it is. An identical
+    /// payload already archived becomes a `revisit` record pointing at the first copy.
+    pub fn archive(&self, ex: &warc::Exchange<'_>) -> Result<WarcPtr> {
+        let digest = warc::payload_digest(ex.body);
+        let original: Option<WarcPtr> = match self.payloads.get(digest.as_bytes())? {
+            Some(v) => Some(dec(digest.as_bytes(), &v)?),
+            None => None,
+        };
+        let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(WarcWriter::open(
+                &self.warc_dir(),
+                warc::DEFAULT_WARC_MAX_FILE_SIZE,
+            )?);
+        }
+        let writer = guard.as_mut().expect("writer opened above");
+        let ex = warc::Exchange {
+            revisit_of: original.as_ref(),
+            ..*ex
+        };
+        let ptr = writer.write_exchange(&ex)?;
+        drop(guard);
+        if original.is_none() && !ex.body.is_empty() {
+            // Safe to record outside the page transaction: the record is already on disk.
+            self.payloads.insert(digest.as_bytes(), enc(&ptr))?;
+        }
+        Ok(ptr)
+    }
+
+    // ---- runs ----
+
+    /// The unfinished run, if a previous process stopped before completing it.
+    pub fn current_run(&self) -> Result<Option<RunState>> {
+        match self.meta.get("run")? {
+            Some(v) => Ok(Some(dec(b"run", &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Starts a new run: a new id, stored until [`Store::finish_run`].
+    pub fn begin_run(&self, sites: Vec<String>) -> Result<RunState> {
+        let last = self
+            .meta
+            .get("last_run_id")?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        let run = RunState {
+            id: last + 1,
+            started: Utc::now(),
+            sites,
+        };
+        self.meta.insert("last_run_id", &run.id.to_be_bytes())?;
+        self.meta.insert("run", enc(&run))?;
+        Ok(run)
+    }
+
+    /// Marks the current run complete (the queue is empty).
+    pub fn finish_run(&self) -> Result<()> {
+        self.meta.remove("run")?;
+        self.flush()
+    }
+
+    /// Flushes sled to disk.
+    pub fn flush(&self) -> Result<()> {
+        self.db.flush()?;
+        Ok(())
+    }
+
+    // ---- frontier ----
+
+    /// Queues `entries` that are not yet known this run (see [`EnqueuePolicy`]); returns
+    /// how many were queued.
+    pub fn enqueue(&self, entries: &[FrontierEntry], policy: EnqueuePolicy) -> Result<usize> {
+        let seqs: Vec<u64> = entries
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<std::result::Result<_, _>>()?;
+        tx_result(
+            (
+                &self.frontier,
+                &self.queue,
+                &self.queue_index,
+                &self.aliases,
+                &self.articles,
+            )
+                .transaction(|(f, q, qi, al, ar)| {
+                    let mut n = 0;
+                    let queue = (q, qi);
+                    for (e, seq) in entries.iter().zip(&seqs) {
+                        if enqueue_one(f, queue, al, ar, e, *seq, policy)? {
+                            n += 1;
+                        }
+                    }
+                    Ok(n)
+                }),
+        )
+    }
+
+    /// Up to `limit` queued URLs in queue order, skipping the ones in `skip`.
+    pub fn pending(
+        &self,
+        limit: usize,
+        skip: &std::collections::HashSet<String>,
+    ) -> Result<Vec<FrontierEntry>> {
+        let mut out = Vec::new();
+        for item in self.queue.iter() {
+            let (_, url) = item?;
+            let url = String::from_utf8_lossy(&url).into_owned();
+            if skip.contains(&url) {
+                continue;
+            }
+            if let Some(v) = self.frontier.get(url.as_bytes())? {
+                out.push(dec(url.as_bytes(), &v)?);
+            }
+            if out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// Number of URLs still queued.
+    pub fn queued(&self) -> usize {
+        self.queue.len()
+    }
+
+    /// Records the outcome of fetching `entry` and queues `links`, in one transaction.
+    pub fn commit(
+        &self,
+        entry: &FrontierEntry,
+        commit: &Commit,
+        links: &[FrontierEntry],
+        policy: EnqueuePolicy,
+    ) -> Result<CommitResult> {
+        let seqs: Vec<u64> = links
+            .iter()
+            .map(|_| self.db.generate_id())
+            .collect::<std::result::Result<_, _>>()?;
+        let trees = (
+            &self.frontier,
+            &self.queue,
+            &self.queue_index,
+            &self.aliases,
+            &self.articles,
+            &self.versions,
+            &self.content,
+        );
+        tx_result(trees.transaction(|(f, q, qi, al, ar, ve, co)| {
+            let queue = (q, qi);
+            for (e, seq) in links.iter().zip(&seqs) {
+                enqueue_one(f, queue, al, ar, e, *seq, policy)?;
+            }
+            let key = entry.url.as_bytes();
+            let mut done = entry.clone();
+            done.run = policy.run;
+            done.state = match commit {
+                Commit::Failed { .. } => FrontierState::Failed,
+                _ => FrontierState::Done,
+            };
+            done.last_error = match commit {
+                Commit::Failed { reason } => Some(reason.clone()),
+                _ => None,
+            };
+            f.insert(key, enc(&done))?;
+            remove_from_queue(queue, &entry.url)?;
+
+            let result = match commit {
+                Commit::Listing => CommitResult::Done,
+                Commit::Failed { .. } => CommitResult::Failed,
+                Commit::NotModified { at, status } => match article_key(al, &entry.url)? {
+                    Some(url) => {
+                        if let Some(mut a) = get_article(ar, &url)? {
+                            a.last_seen = *at;
+                            a.fetches += 1;
+                            a.last_status = *status;
+                            ar.insert(url.as_bytes(), enc(&a))?;
+                        }
+                        CommitResult::Unchanged { url }
+                    }
+                    None => CommitResult::Done,
+                },
+                Commit::Gone { at, status } => match article_key(al, &entry.url)? {
+                    Some(url) => {
+                        if let Some(mut a) = get_article(ar, &url)? {
+                            if a.status != ArticleStatus::Gone {
+                                a.status = ArticleStatus::Gone;
+                                a.gone_since = Some(*at);
+                            }
+                            a.fetches += 1;
+                            a.last_status = *status;
+                            ar.insert(url.as_bytes(), enc(&a))?;
+                        }
+                        CommitResult::Gone { url }
+                    }
+                    None => CommitResult::Done,
+                },
+                Commit::Article(fa) => commit_article(al, ar, ve, co, fa)?,
+            };
+            Ok(result)
+        }))
+    }
+
+    /// Every version of every article (for re-extraction and rebuilding).
+    pub fn all_versions(&self) -> impl Iterator<Item = Result<VersionRecord>> + '_ {
+        self.versions.iter().map(|r| {
+            let (k, v) = r?;
+            dec(&k, &v)
+        })
+    }
+}
+
+/// The `queue` tree and its reverse index, inside a transaction.
+type QueueTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree);
+
+fn remove_from_queue((q, qi): QueueTrees<'_>, url: &str) -> std::result::Result<(), TxError> {
+    if let Some(seq) = qi.remove(url.as_bytes())? {
+        q.remove(seq)?;
+    }
+    Ok(())
+}
+
+fn get_article(
+    ar: &TransactionalTree,
+    url: &str,
+) -> std::result::Result<Option<ArticleRecord>, TxError> {
+    match ar.get(url.as_bytes())? {
+        Some(v) => Ok(Some(tx_dec(url.as_bytes(), &v)?)),
+        None => Ok(None),
+    }
+}
+
+fn article_key(al: &TransactionalTree, url: &str) -> std::result::Result<Option<String>, TxError> {
+    Ok(al
+        .get(url.as_bytes())?
+        .map(|v| String::from_utf8_lossy(&v).into_owned()))
+}
+
+fn enqueue_one(
+    f: &TransactionalTree,
+    (q, qi): QueueTrees<'_>,
+    al: &TransactionalTree,
+    ar: &TransactionalTree,
+    e: &FrontierEntry,
+    seq: u64,
+    policy: EnqueuePolicy,
+) -> std::result::Result<bool, TxError> {
+    let key = e.url.as_bytes();
+    if let Some(v) = f.get(key)? {
+        let old: FrontierEntry = tx_dec(key, &v)?;
+        if old.run == policy.run {
+            return Ok(false);
+        }
+    }
+    if e.kind == crate::config::PageKind::Article {
+        if let Some(url) = article_key(al, &e.url)? {
+            if let Some(a) = get_article(ar, &url)? {
+                if a.last_seen > policy.fresh_after && a.status == ArticleStatus::Live {
+                    // Known and fresh: remember we saw the link this run, fetch nothing.
+                    let mut seen = e.clone();
+                    seen.run = policy.run;
+                    seen.state = FrontierState::Done;
+                    f.insert(key, enc(&seen))?;
+                    return Ok(false);
+                }
+            }
+        }
+    }
+    let mut queued = e.clone();
+    queued.run = policy.run;
+    queued.state = FrontierState::Queued;
+    f.insert(key, enc(&queued))?;
+    q.insert(&seq.to_be_bytes(), key)?;
+    qi.insert(key, &seq.to_be_bytes())?;
+    Ok(true)
+}
+
+fn commit_article(
+    al: &TransactionalTree,
+    ar: &TransactionalTree,
+    ve: &TransactionalTree,
+    co: &TransactionalTree,
+    fa: &FetchedArticle,
+) -> std::result::Result<CommitResult, TxError> {
+    // Which article is this? A known spelling first, then the page's declared canonical,
+    // then the same content under another URL of the same site, else a new article.
+    let has_content = fa.fields.title.is_some() && !fa.fields.body.is_empty();
+    let mut key = article_key(al, &fa.fetched_url)?;
+    if key.is_none() {
+        if let Some(c) = &fa.declared_canonical {
+            key = Some(article_key(al, c)?.unwrap_or_else(|| c.clone()));
+        }
+    }
+    if key.is_none() && has_content {
+        key = co
+            .get(content_key(&fa.site, &fa.content_hash))?
+            .map(|v| String::from_utf8_lossy(&v).into_owned());
+    }
+    let key = key.unwrap_or_else(|| fa.fetched_url.clone());
+
+    let existing = get_article(ar, &key)?;
+    let mut spellings = vec![fa.fetched_url.clone()];
+    if let Some(c) = &fa.declared_canonical {
+        spellings.push(c.clone());
+    }
+    let result;
+    let article = match existing {
+        None => {
+            let v = VersionRecord {
+                number: 1,
+                fetched_at: fa.fetched_at,
+                fetched_url: fa.fetched_url.clone(),
+                http_status: fa.http_status,
+                content_hash: fa.content_hash.clone(),
+                fields: fa.fields.clone(),
+                warc: fa.warc.clone(),
+                changed: Vec::new(),
+                reextracted: false,
+            };
+            ve.insert(version_key(&key, 1), enc(&v))?;
+            result = CommitResult::NewArticle { url: key.clone() };
+            ArticleRecord {
+                url: key.clone(),
+                site: fa.site.clone(),
+                aliases: Vec::new(),
+                first_seen: fa.fetched_at,
+                last_seen: fa.fetched_at,
+                status: ArticleStatus::Live,
+                gone_since: None,
+                versions: 1,
+                content_hash: fa.content_hash.clone(),
+                fetches: 1,
+                last_status: fa.http_status,
+                etag: fa.etag.clone(),
+                last_modified: fa.last_modified.clone(),
+            }
+        }
+        Some(mut a) => {
+            if a.content_hash != fa.content_hash {
+                let prev: Option<VersionRecord> = match ve.get(version_key(&key, a.versions))? {
+                    Some(v) => Some(tx_dec(&version_key(&key, a.versions), &v)?),
+                    None => None,
+                };
+                let number = a.versions + 1;
+                let v = VersionRecord {
+                    number,
+                    fetched_at: fa.fetched_at,
+                    fetched_url: fa.fetched_url.clone(),
+                    http_status: fa.http_status,
+                    content_hash: fa.content_hash.clone(),
+                    fields: fa.fields.clone(),
+                    warc: fa.warc.clone(),
+                    changed: prev
+                        .map(|p| changed_fields(&p.fields, &fa.fields))
+                        .unwrap_or_default(),
+                    reextracted: false,
+                };
+                ve.insert(version_key(&key, number), enc(&v))?;
+                a.versions = number;
+                a.content_hash = fa.content_hash.clone();
+                result = CommitResult::NewVersion {
+                    url: key.clone(),
+                    number,
+                };
+            } else {
+                result = CommitResult::Unchanged { url: key.clone() };
+            }
+            a.status = ArticleStatus::Live;
+            a.gone_since = None;
+            a.last_seen = fa.fetched_at;
+            a.fetches += 1;
+            a.last_status = fa.http_status;
+            a.etag = fa.etag.clone();
+            a.last_modified = fa.last_modified.clone();
+            a
+        }
+    };
+    let mut article = article;
+    for s in spellings {
+        if s != key && !article.aliases.contains(&s) {
+            article.aliases.push(s.clone());
+        }
+        al.insert(s.as_bytes(), key.as_bytes())?;
+    }
+    al.insert(key.as_bytes(), key.as_bytes())?;
+    if has_content {
+        co.insert(content_key(&fa.site, &fa.content_hash), key.as_bytes())?;
+    }
+    ar.insert(key.as_bytes(), enc(&article))?;
+    Ok(result)
+}
+
+impl ArticleStore for Store {
+    fn resolve(&self, url: &str) -> Result<Option<String>> {
+        let mut candidates = vec![url.to_string()];
+        if let Ok(c) = crate::canon::parse_canonical(url) {
+            candidates.push(c.to_string());
+        }
+        for c in candidates {
+            if let Some(v) = self.aliases.get(c.as_bytes())? {
+                return Ok(Some(String::from_utf8_lossy(&v).into_owned()));
+            }
+            if self.articles.contains_key(c.as_bytes())? {
+                return Ok(Some(c));
+            }
+        }
+        Ok(None)
+    }
+
+    fn article(&self, url: &str) -> Result<Option<ArticleRecord>> {
+        match self.articles.get(url.as_bytes())? {
+            Some(v) => Ok(Some(dec(url.as_bytes(), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    fn versions(&self, url: &str) -> Result<Vec<VersionRecord>> {
+        self.versions
+            .scan_prefix(version_prefix(url))
+            .map(|r| {
+                let (k, v) = r?;
+                dec(&k, &v)
+            })
+            .collect()
+    }
+
+    fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_> {
+        Box::new(self.articles.iter().map(|r| {
+            let (k, v) = r?;
+            dec(&k, &v)
+        }))
+    }
+}

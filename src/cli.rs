@@ -1,0 +1,409 @@
+//! The command line: clap definitions and one function per command.
+//!
+//! The binary (`src/main.rs`) only parses, sets up logging and signals, calls [`run`] and
+//! maps errors to the exit codes below. Parts: [`Cli`] / [`Command`], [`run`], the
+//! `EXIT_*` codes and [`exit_code`].
+
+use std::future::Future;
+use std::io::Write;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use clap::{Args, Parser, Subcommand};
+
+use crate::config::{Config, DEFAULT_CONFIG_PATH};
+use crate::crawl::{CrawlOptions, RunSummary};
+use crate::query::{self, ArticleView, Filter, Format};
+use crate::store::{ArticleStore, Store};
+use crate::{Error, Result};
+
+/// The run completed and every page was fetched or skipped on purpose.
+pub const EXIT_OK: i32 = 0;
+/// The run completed but some pages failed (see the summary).
+pub const EXIT_PAGES_FAILED: i32 = 1;
+/// Bad command-line arguments or a bad config file (nothing was written).
+pub const EXIT_USAGE: i32 = 2;
+/// The store could not be opened, read or written.
+pub const EXIT_STORE: i32 = 3;
+/// Another luutru process holds the store.
+pub const EXIT_LOCKED: i32 = 4;
+/// Any other error (network for `extract URL`, output closed…).
+pub const EXIT_ERROR: i32 = 5;
+/// The run was interrupted (Ctrl-C / SIGTERM); the next run resumes it.
+pub const EXIT_INTERRUPTED: i32 = 130;
+
+/// luutru: archive Vietnamese provincial news portals (WARC + versioned articles).
+#[derive(Debug, Parser)]
+#[command(name = "luutru", version, about, long_about = None)]
+pub struct Cli {
+    /// Config file.
+    #[arg(long, global = true, default_value = DEFAULT_CONFIG_PATH, env = "LUUTRU_CONFIG")]
+    pub config: PathBuf,
+    /// Store directory (overrides `[crawl].store`).
+    #[arg(long, global = true, env = "LUUTRU_STORE")]
+    pub store: Option<PathBuf>,
+    /// Log format on stderr.
+    #[arg(long, global = true, value_enum, default_value_t = LogFormat::Text)]
+    pub log_format: LogFormat,
+    /// Only warnings, errors and the final summary.
+    #[arg(long, short, global = true)]
+    pub quiet: bool,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run one archival crawl of the configured sites.
+    Crawl(CrawlArgs),
+    /// List stored articles.
+    Query(QueryArgs),
+    /// Show one article (any of its URLs).
+    Show(ShowArgs),
+    /// List the versions of one article, oldest first.
+    History(HistoryArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct CrawlArgs {
+    /// Only this site (repeatable).
+    #[arg(long = "site", value_name = "NAME")]
+    pub sites: Vec<String>,
+    /// Stop after this many pages (overrides `[crawl].max_pages`; 0 = no limit).
+    #[arg(long)]
+    pub max_pages: Option<u64>,
+    /// Fetch every known article again, however recently it was fetched.
+    #[arg(long)]
+    pub revisit_all: bool,
+    /// Print the summary as one JSON object on the last line of stdout.
+    #[arg(long)]
+    pub json: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct QueryArgs {
+    /// Only this site (repeatable).
+    #[arg(long = "site", value_name = "NAME")]
+    pub sites: Vec<String>,
+    /// Published on or after: 2021-03-31, 2021-03 or 2021.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Published up to the end of: 2021-03-31, 2021-03 or 2021.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    /// At most this many articles (0 = all).
+    #[arg(long, default_value_t = 0)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TextOrJson {
+    Text,
+    Json,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum TableOrJson {
+    Table,
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct ShowArgs {
+    /// Any URL of the article.
+    pub url: String,
+    /// Version number (default: the latest).
+    #[arg(long)]
+    pub version: Option<u32>,
+    #[arg(long, value_enum, default_value_t = TextOrJson::Text)]
+    pub format: TextOrJson,
+    /// Print the archived HTML as fetched instead of the extracted fields.
+    #[arg(long)]
+    pub raw: bool,
+}
+
+#[derive(Debug, Args)]
+pub struct HistoryArgs {
+    /// Any URL of the article.
+    pub url: String,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+}
+
+/// The exit code for an error.
+pub fn exit_code(e: &Error) -> i32 {
+    match e {
+        Error::ReadConfig { .. }
+        | Error::ParseConfig { .. }
+        | Error::InvalidConfig { .. }
+        | Error::ConfigErrors(_)
+        | Error::InvalidRegex { .. }
+        | Error::InvalidSelector { .. }
+        | Error::InvalidDateFilter { .. } => EXIT_USAGE,
+        Error::OpenStore { message, .. } if message.contains("in use") => EXIT_LOCKED,
+        Error::OpenStore { .. }
+        | Error::Db(_)
+        | Error::CorruptRecord { .. }
+        | Error::WriteWarc { .. }
+        | Error::ReadWarc { .. } => EXIT_STORE,
+        _ => EXIT_ERROR,
+    }
+}
+
+impl Cli {
+    fn load_config(&self) -> Result<Config> {
+        let mut c = Config::load(&self.config)?;
+        if let Some(s) = &self.store {
+            c.crawl.store = s.clone();
+        }
+        Ok(c)
+    }
+
+    /// The store directory for read commands: `--store`, else the config's, else `store`.
+    fn store_dir(&self) -> Result<PathBuf> {
+        if let Some(s) = &self.store {
+            return Ok(s.clone());
+        }
+        if self.config.exists() {
+            return Ok(self.load_config()?.crawl.store);
+        }
+        Ok(PathBuf::from(crate::config::DEFAULT_STORE))
+    }
+
+    fn open_existing_store(&self) -> Result<Store> {
+        let dir = self.store_dir()?;
+        if !dir.join("db").exists() {
+            return Err(Error::OpenStore {
+                path: dir,
+                message: "no store here yet (run `luutru crawl` first, or pass --store)".into(),
+            });
+        }
+        Store::open(&dir)
+    }
+}
+
+/// Runs the command; returns the process exit code.
+pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
+    let mut stdout = std::io::stdout().lock();
+    match &cli.command {
+        Command::Crawl(args) => {
+            let config = cli.load_config()?;
+            let store = Arc::new(Store::open(&config.crawl.store)?);
+            let opts = CrawlOptions {
+                sites: args.sites.clone(),
+                max_pages: args.max_pages,
+                revisit_all: args.revisit_all,
+                progress: !cli.quiet
+                    && !args.json
+                    && std::io::IsTerminal::is_terminal(&std::io::stderr()),
+            };
+            drop(stdout);
+            let summary = crate::crawl::run(&config, store, opts, shutdown).await?;
+            let mut stdout = std::io::stdout().lock();
+            print_summary(&summary, args.json, &mut stdout)?;
+            Ok(if summary.interrupted {
+                EXIT_INTERRUPTED
+            } else if summary.failed > 0 {
+                EXIT_PAGES_FAILED
+            } else {
+                EXIT_OK
+            })
+        }
+        Command::Query(args) => {
+            let store = cli.open_existing_store()?;
+            let filter = Filter {
+                sites: args.sites.clone(),
+                since: args
+                    .since
+                    .as_deref()
+                    .map(|s| query::parse_date_bound(s, false))
+                    .transpose()?,
+                until: args
+                    .until
+                    .as_deref()
+                    .map(|s| query::parse_date_bound(s, true))
+                    .transpose()?,
+                status: None,
+            };
+            let views = query::select(&store, &filter, args.limit)?;
+            query::write_views(&views, args.format, &mut stdout)?;
+            Ok(EXIT_OK)
+        }
+        Command::Show(args) => {
+            let store = cli.open_existing_store()?;
+            let (article, versions) = find(&store, &args.url)?;
+            let v = match args.version {
+                None => versions.last(),
+                Some(n) => versions.iter().find(|v| v.number == n),
+            }
+            .ok_or_else(|| Error::VersionNotFound {
+                url: article.url.clone(),
+                version: args.version.unwrap_or(0),
+            })?;
+            if args.raw {
+                let resp = crate::store::warc::read_response(&store.warc_dir(), &v.warc)?;
+                let encoding = resp
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-encoding"))
+                    .map(|(_, v)| v.as_str());
+                let body =
+                    crate::fetch::decode_content(&resp.body, encoding, u64::MAX).map_err(|e| {
+                        Error::ReadWarc {
+                            path: store.warc_dir().join(&v.warc.file),
+                            offset: v.warc.offset,
+                            message: e.to_string(),
+                        }
+                    })?;
+                let content_type = resp
+                    .headers
+                    .iter()
+                    .find(|(k, _)| k.eq_ignore_ascii_case("content-type"))
+                    .map(|(_, v)| v.as_str());
+                let html = crate::extract::decode_html(&body, content_type);
+                stdout
+                    .write_all(html.as_bytes())
+                    .map_err(Error::WriteOutput)?;
+                return Ok(EXIT_OK);
+            }
+            let view = ArticleView::new(&article, v);
+            match args.format {
+                TextOrJson::Json => {
+                    #[derive(serde::Serialize)]
+                    struct ShowJson<'a> {
+                        #[serde(flatten)]
+                        view: &'a ArticleView,
+                        captions: &'a [String],
+                        sources: &'a crate::extract::FieldSources,
+                        warnings: &'a [String],
+                        changed: &'a [String],
+                        http_status: u16,
+                        fetched_url: &'a str,
+                        warc: &'a crate::store::warc::WarcPtr,
+                    }
+                    let j = ShowJson {
+                        view: &view,
+                        captions: &v.fields.captions,
+                        sources: &v.fields.sources,
+                        warnings: &v.fields.warnings,
+                        changed: &v.changed,
+                        http_status: v.http_status,
+                        fetched_url: &v.fetched_url,
+                        warc: &v.warc,
+                    };
+                    serde_json::to_writer_pretty(&mut stdout, &j)
+                        .map_err(|e| Error::WriteOutput(e.into()))?;
+                    writeln!(stdout).map_err(Error::WriteOutput)?;
+                }
+                TextOrJson::Text => write_text(&view, &mut stdout).map_err(Error::WriteOutput)?,
+            }
+            Ok(EXIT_OK)
+        }
+        Command::History(args) => {
+            let store = cli.open_existing_store()?;
+            let (_, versions) = find(&store, &args.url)?;
+            query::write_history(&versions, args.format == TableOrJson::Json, &mut stdout)?;
+            Ok(EXIT_OK)
+        }
+    }
+}
+
+fn find(
+    store: &Store,
+    url: &str,
+) -> Result<(
+    crate::store::model::ArticleRecord,
+    Vec<crate::store::model::VersionRecord>,
+)> {
+    let key = store
+        .resolve(url)?
+        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
+    let article = store
+        .article(&key)?
+        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
+    let versions = store.versions(&key)?;
+    Ok((article, versions))
+}
+
+fn write_text(v: &ArticleView, out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(out, "{}", v.title.as_deref().unwrap_or("(no title)"))?;
+    writeln!(out, "URL:       {}", v.url)?;
+    writeln!(out, "Site:      {}", v.site)?;
+    if let Some(p) = v.published {
+        writeln!(out, "Published: {}", p.to_rfc3339())?;
+    }
+    if let Some(a) = &v.author {
+        writeln!(out, "Author:    {a}")?;
+    }
+    writeln!(
+        out,
+        "Version:   {} of {} (captured {})",
+        v.version,
+        v.versions,
+        v.captured_at.to_rfc3339()
+    )?;
+    writeln!(out, "Status:    {}", v.status.as_str())?;
+    for a in &v.aliases {
+        writeln!(out, "Alias:     {a}")?;
+    }
+    writeln!(out)?;
+    if let Some(s) = &v.summary {
+        writeln!(out, "{s}\n")?;
+    }
+    writeln!(out, "{}", v.body)
+}
+
+fn print_summary(s: &RunSummary, json: bool, out: &mut dyn Write) -> Result<()> {
+    let w = |e: std::io::Error| Error::WriteOutput(e);
+    if json {
+        serde_json::to_writer(&mut *out, s).map_err(|e| w(e.into()))?;
+        writeln!(out).map_err(w)?;
+        return Ok(());
+    }
+    let how = if s.interrupted {
+        "interrupted (the next run resumes)"
+    } else if s.queued > 0 {
+        "stopped at max_pages (the next run resumes)"
+    } else {
+        "completed"
+    };
+    writeln!(
+        out,
+        "run {} {how}{}",
+        s.run,
+        if s.resumed { ", resumed" } else { "" }
+    )
+    .map_err(w)?;
+    writeln!(
+        out,
+        "fetched {}  new articles {}  new versions {}  unchanged {}  gone {}  skipped {}  failed {}  queued {}",
+        s.fetched, s.new_articles, s.new_versions, s.unchanged, s.gone, s.skipped, s.failed, s.queued
+    )
+    .map_err(w)?;
+    for (name, c) in &s.sites {
+        let reasons: Vec<String> = c.reasons.iter().map(|(r, n)| format!("{r}: {n}")).collect();
+        writeln!(
+            out,
+            "  {name}: fetched {} new {} versions {} unchanged {} gone {} listings {} skipped {} failed {}{}",
+            c.fetched,
+            c.new_articles,
+            c.new_versions,
+            c.unchanged,
+            c.gone,
+            c.listings,
+            c.skipped,
+            c.failed,
+            if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
+        )
+        .map_err(w)?;
+    }
+    Ok(())
+}
