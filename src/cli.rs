@@ -68,6 +68,36 @@ pub enum Command {
     Show(ShowArgs),
     /// List the versions of one article, oldest first.
     History(HistoryArgs),
+    /// Records of past crawl runs (newest first), or one run in full.
+    Runs(RunsArgs),
+    /// Configured sites: articles stored, last run, last change, template health.
+    Sites(SitesArgs),
+}
+
+#[derive(Debug, Args)]
+pub struct RunsArgs {
+    #[command(subcommand)]
+    pub action: Option<RunsAction>,
+    /// At most this many runs.
+    #[arg(long, default_value_t = 20)]
+    pub limit: usize,
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum RunsAction {
+    /// One run in full (JSON).
+    Show {
+        /// Run id (the first column of `luutru runs`).
+        id: u64,
+    },
+}
+
+#[derive(Debug, Args)]
+pub struct SitesArgs {
+    #[arg(long, value_enum, default_value_t = TableOrJson::Table)]
+    pub format: TableOrJson,
 }
 
 #[derive(Debug, Args)]
@@ -148,7 +178,7 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::InvalidRegex { .. }
         | Error::InvalidSelector { .. }
         | Error::InvalidDateFilter { .. } => EXIT_USAGE,
-        Error::OpenStore { message, .. } if message.contains("in use") => EXIT_LOCKED,
+        Error::StoreLocked { .. } => EXIT_LOCKED,
         Error::OpenStore { .. }
         | Error::Db(_)
         | Error::CorruptRecord { .. }
@@ -186,7 +216,12 @@ impl Cli {
                 message: "no store here yet (run `luutru crawl` first, or pass --store)".into(),
             });
         }
-        Store::open(&dir)
+        Store::open(&dir, &self.command_line())
+    }
+
+    /// The command as the lock file records it.
+    fn command_line(&self) -> String {
+        std::env::args().skip(1).collect::<Vec<_>>().join(" ")
     }
 }
 
@@ -196,7 +231,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
     match &cli.command {
         Command::Crawl(args) => {
             let config = cli.load_config()?;
-            let store = Arc::new(Store::open(&config.crawl.store)?);
+            let store = Arc::new(Store::open(&config.crawl.store, &cli.command_line())?);
             let opts = CrawlOptions {
                 sites: args.sites.clone(),
                 max_pages: args.max_pages,
@@ -307,6 +342,45 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             }
             Ok(EXIT_OK)
         }
+        Command::Runs(args) => {
+            let store = cli.open_existing_store()?;
+            if let Some(RunsAction::Show { id }) = &args.action {
+                let rec = store
+                    .run_record(*id)?
+                    .ok_or_else(|| Error::RunNotFound(*id))?;
+                let summary: RunSummary =
+                    serde_json::from_slice(&rec).map_err(|e| Error::CorruptRecord {
+                        key: format!("runs/{id}"),
+                        message: e.to_string(),
+                    })?;
+                serde_json::to_writer_pretty(&mut stdout, &summary)
+                    .map_err(|e| Error::WriteOutput(e.into()))?;
+                writeln!(stdout).map_err(Error::WriteOutput)?;
+                return Ok(EXIT_OK);
+            }
+            let runs = load_runs(&store, args.limit)?;
+            if args.format == TableOrJson::Json {
+                serde_json::to_writer_pretty(&mut stdout, &runs)
+                    .map_err(|e| Error::WriteOutput(e.into()))?;
+                writeln!(stdout).map_err(Error::WriteOutput)?;
+            } else {
+                write_runs_table(&runs, &mut stdout).map_err(Error::WriteOutput)?;
+            }
+            Ok(EXIT_OK)
+        }
+        Command::Sites(args) => {
+            let config = cli.load_config()?;
+            let store = cli.open_existing_store()?;
+            let rows = site_rows(&config, &store)?;
+            if args.format == TableOrJson::Json {
+                serde_json::to_writer_pretty(&mut stdout, &rows)
+                    .map_err(|e| Error::WriteOutput(e.into()))?;
+                writeln!(stdout).map_err(Error::WriteOutput)?;
+            } else {
+                write_sites_table(&rows, &mut stdout).map_err(Error::WriteOutput)?;
+            }
+            Ok(EXIT_OK)
+        }
         Command::History(args) => {
             let store = cli.open_existing_store()?;
             let (_, versions) = find(&store, &args.url)?;
@@ -377,11 +451,20 @@ fn print_summary(s: &RunSummary, json: bool, out: &mut dyn Write) -> Result<()> 
     };
     writeln!(
         out,
-        "run {} {how}{}",
-        s.run,
-        if s.resumed { ", resumed" } else { "" }
+        "run {} {how}{} ({} KiB downloaded, {} KiB archived)",
+        s.id,
+        if s.resumed {
+            format!(", resuming pass {}", s.run)
+        } else {
+            String::new()
+        },
+        s.bytes_downloaded / 1024,
+        s.bytes_stored / 1024
     )
     .map_err(w)?;
+    for warning in &s.template_warnings {
+        writeln!(out, "WARNING: {warning}").map_err(w)?;
+    }
     writeln!(
         out,
         "fetched {}  new articles {}  new versions {}  unchanged {}  gone {}  skipped {}  failed {}  queued {}",
@@ -404,6 +487,165 @@ fn print_summary(s: &RunSummary, json: bool, out: &mut dyn Write) -> Result<()> 
             if reasons.is_empty() { String::new() } else { format!(" ({})", reasons.join(", ")) }
         )
         .map_err(w)?;
+    }
+    Ok(())
+}
+
+fn load_runs(store: &Store, limit: usize) -> Result<Vec<RunSummary>> {
+    store
+        .run_records(limit)?
+        .into_iter()
+        .map(|(id, rec)| {
+            serde_json::from_slice(&rec).map_err(|e| Error::CorruptRecord {
+                key: format!("runs/{id}"),
+                message: e.to_string(),
+            })
+        })
+        .collect()
+}
+
+fn write_runs_table(runs: &[RunSummary], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:>4}  {:<20}  {:>8}  {:<11}  {:>7}  {:>5}  {:>8}  {:>9}  {:>4}  {:>6}",
+        "ID",
+        "STARTED",
+        "DURATION",
+        "OUTCOME",
+        "FETCHED",
+        "NEW",
+        "VERSIONS",
+        "UNCHANGED",
+        "GONE",
+        "FAILED"
+    )?;
+    for r in runs {
+        let started = r
+            .started
+            .map(|d| d.format("%Y-%m-%d %H:%M:%S").to_string())
+            .unwrap_or_default();
+        let duration = match (r.started, r.ended) {
+            (Some(s), Some(e)) => format!("{}s", (e - s).num_seconds()),
+            _ => "-".into(),
+        };
+        writeln!(
+            out,
+            "{:>4}  {:<20}  {:>8}  {:<11}  {:>7}  {:>5}  {:>8}  {:>9}  {:>4}  {:>6}",
+            r.id,
+            started,
+            duration,
+            r.outcome,
+            r.fetched,
+            r.new_articles,
+            r.new_versions,
+            r.unchanged,
+            r.gone,
+            r.failed
+        )?;
+    }
+    Ok(())
+}
+
+/// One line of `luutru sites`.
+#[derive(Debug, serde::Serialize)]
+pub struct SiteRow {
+    pub name: String,
+    pub articles: u64,
+    pub gone: u64,
+    pub versions: u64,
+    /// Start of the last run that fetched pages of this site.
+    pub last_run: Option<chrono::DateTime<chrono::Utc>>,
+    /// Last time a new article or version of this site was stored.
+    pub last_change: Option<chrono::DateTime<chrono::Utc>>,
+    /// From the last run: per field, the share of article pages that got it from the
+    /// configured selector (or the source kinds when the site has no selectors).
+    pub template_health: std::collections::BTreeMap<String, String>,
+}
+
+fn site_rows(config: &Config, store: &Store) -> Result<Vec<SiteRow>> {
+    let mut rows: Vec<SiteRow> = config
+        .sites
+        .iter()
+        .map(|s| SiteRow {
+            name: s.name.clone(),
+            articles: 0,
+            gone: 0,
+            versions: 0,
+            last_run: None,
+            last_change: None,
+            template_health: Default::default(),
+        })
+        .collect();
+    for a in store.articles() {
+        let a = a?;
+        let Some(row) = rows.iter_mut().find(|r| r.name == a.site) else {
+            continue;
+        };
+        row.articles += 1;
+        row.versions += u64::from(a.versions);
+        if a.status == crate::store::model::ArticleStatus::Gone {
+            row.gone += 1;
+        }
+        if let Some(v) = store.versions(&a.url)?.last() {
+            row.last_change = row.last_change.max(Some(v.fetched_at));
+        }
+    }
+    let runs = load_runs(store, 0)?;
+    for row in &mut rows {
+        row.last_run = runs
+            .iter()
+            .find(|r| r.sites.get(&row.name).is_some_and(|c| c.fetched > 0))
+            .and_then(|r| r.started);
+        let with_articles = runs.iter().find_map(|r| {
+            r.sites
+                .get(&row.name)
+                .filter(|c| !c.field_sources.is_empty())
+        });
+        if let Some(c) = with_articles {
+            for (field, kinds) in &c.field_sources {
+                let total: u64 = kinds.values().sum();
+                let parts: Vec<String> = kinds
+                    .iter()
+                    .map(|(k, n)| format!("{k} {n}/{total}"))
+                    .collect();
+                row.template_health.insert(field.clone(), parts.join(", "));
+            }
+        }
+    }
+    Ok(rows)
+}
+
+fn write_sites_table(rows: &[SiteRow], out: &mut dyn Write) -> std::io::Result<()> {
+    writeln!(
+        out,
+        "{:<24}  {:>8}  {:>8}  {:>4}  {:<16}  {:<16}  TEMPLATE HEALTH (last run)",
+        "SITE", "ARTICLES", "VERSIONS", "GONE", "LAST RUN", "LAST CHANGE"
+    )?;
+    let fmt = |d: Option<chrono::DateTime<chrono::Utc>>| {
+        d.map(|d| d.format("%Y-%m-%d %H:%M").to_string())
+            .unwrap_or_else(|| "-".into())
+    };
+    for r in rows {
+        let health: Vec<String> = r
+            .template_health
+            .iter()
+            .map(|(f, h)| format!("{f}: {h}"))
+            .collect();
+        writeln!(
+            out,
+            "{:<24}  {:>8}  {:>8}  {:>4}  {:<16}  {:<16}  {}",
+            r.name,
+            r.articles,
+            r.versions,
+            r.gone,
+            fmt(r.last_run),
+            fmt(r.last_change),
+            if health.is_empty() {
+                "-".to_string()
+            } else {
+                health.join("; ")
+            }
+        )?;
     }
     Ok(())
 }

@@ -59,7 +59,8 @@ pub struct CrawlOptions {
 }
 
 /// Counts for one site (or the whole run).
-#[derive(Debug, Clone, Default, Serialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq, Eq)]
+#[serde(default)]
 pub struct SiteCounts {
     pub fetched: u64,
     pub new_articles: u64,
@@ -71,14 +72,40 @@ pub struct SiteCounts {
     pub failed: u64,
     /// Failures and skips by reason.
     pub reasons: BTreeMap<String, u64>,
+    /// Response bytes received (as sent: compressed if the server compressed).
+    pub bytes_downloaded: u64,
+    /// Bytes appended to the WARC files.
+    pub bytes_stored: u64,
+    /// Template health: per field, how many article pages got it from each kind of
+    /// source (`selector`, `json-ld`, `meta`, `generic`, `heuristic`, `none`).
+    pub field_sources: BTreeMap<String, BTreeMap<String, u64>>,
 }
 
-/// The outcome of one run.
-#[derive(Debug, Clone, Default, Serialize)]
+/// Requests and latency for one host.
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize, PartialEq)]
+pub struct HostStats {
+    pub requests: u64,
+    pub mean_latency_ms: f64,
+}
+
+/// The outcome of one run; also its record in the store (`luutru runs`).
+#[derive(Debug, Clone, Default, Serialize, serde::Deserialize)]
+#[serde(default)]
 pub struct RunSummary {
+    /// This process's run record id.
+    pub id: u64,
+    /// The crawl pass (frontier run) it worked on; a resumed pass keeps its number.
     pub run: u64,
     pub resumed: bool,
     pub interrupted: bool,
+    /// completed / interrupted / stopped (max_pages) / failed
+    pub outcome: String,
+    pub started: Option<chrono::DateTime<Utc>>,
+    pub ended: Option<chrono::DateTime<Utc>>,
+    /// blake3 of the config file the run used.
+    pub config_digest: String,
+    /// The error that stopped a failed run.
+    pub error: Option<String>,
     pub fetched: u64,
     pub new_articles: u64,
     pub new_versions: u64,
@@ -88,7 +115,21 @@ pub struct RunSummary {
     pub failed: u64,
     /// Still queued when the run stopped (max_pages or shutdown).
     pub queued: u64,
+    pub bytes_downloaded: u64,
+    pub bytes_stored: u64,
     pub sites: BTreeMap<String, SiteCounts>,
+    pub hosts: BTreeMap<String, HostStats>,
+    /// Loud warnings about sites whose selectors stopped matching.
+    pub template_warnings: Vec<String>,
+}
+
+/// What one page cost: requests per host, bytes, and where its fields came from.
+#[derive(Debug, Default)]
+struct PageStats {
+    requests: Vec<(String, Duration)>,
+    bytes_downloaded: u64,
+    bytes_stored: u64,
+    sources: Option<crate::extract::FieldSources>,
 }
 
 /// What happened to one page. One bad page never stops a run.
@@ -140,9 +181,88 @@ pub async fn run(
             });
         }
     }
+    let mut summary = RunSummary {
+        id: store.next_record_id()?,
+        started: Some(Utc::now()),
+        config_digest: config.digest.clone(),
+        ..Default::default()
+    };
+    let result = run_pass(config, &store, opts, shutdown, &mut summary).await;
+    summary.ended = Some(Utc::now());
+    summary.outcome = match &result {
+        Err(e) => {
+            summary.error = Some(e.to_string());
+            "failed"
+        }
+        Ok(()) if summary.interrupted => "interrupted",
+        Ok(()) if summary.queued > 0 => "stopped",
+        Ok(()) => "completed",
+    }
+    .to_string();
+    summary.template_warnings = template_warnings(config, &summary);
+    for w in &summary.template_warnings {
+        tracing::warn!("{w}");
+    }
+    let record = serde_json::to_vec(&summary).expect("summary serializes");
+    let saved = store
+        .put_run_record(summary.id, &record)
+        .and_then(|()| store.flush());
+    result?;
+    saved?;
+    Ok(summary)
+}
+
+/// Pages with a selector for a field, below which a run warns that the selector stopped
+/// matching (the site probably changed its template).
+pub const TEMPLATE_MIN_PAGES: u64 = 5;
+
+/// Sites whose configured selectors matched on fewer than half of this run's article pages.
+fn template_warnings(config: &Config, summary: &RunSummary) -> Vec<String> {
+    let mut out = Vec::new();
+    for (name, counts) in &summary.sites {
+        let Some(site) = config.site(name) else {
+            continue;
+        };
+        let sel = &site.selectors;
+        for (field, configured) in [
+            ("title", &sel.title),
+            ("published", &sel.date),
+            ("author", &sel.author),
+            ("summary", &sel.summary),
+            ("body", &sel.body),
+        ] {
+            let Some(spec) = configured else { continue };
+            let Some(by_kind) = counts.field_sources.get(field) else {
+                continue;
+            };
+            let pages: u64 = by_kind.values().sum();
+            let matched = by_kind.get("selector").copied().unwrap_or(0);
+            if pages >= TEMPLATE_MIN_PAGES && matched * 2 < pages {
+                out.push(format!(
+                    "TEMPLATE CHANGE? site {name}: the {field} selector `{}` matched on only {matched} of {pages} article pages this run (the rest fell back to {}); check it with `luutru extract --site {name}` on a saved page",
+                    spec.text,
+                    by_kind
+                        .iter()
+                        .filter(|(k, _)| k.as_str() != "selector")
+                        .map(|(k, n)| format!("{k}: {n}"))
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ));
+            }
+        }
+    }
+    out
+}
+
+async fn run_pass(
+    config: &Config,
+    store: &Arc<Store>,
+    opts: CrawlOptions,
+    shutdown: impl Future<Output = ()>,
+    summary: &mut RunSummary,
+) -> Result<()> {
     let selected = |name: &str| opts.sites.is_empty() || opts.sites.iter().any(|s| s == name);
 
-    let mut summary = RunSummary::default();
     let run = match store.current_run()? {
         Some(run) if store.queued() > 0 => {
             summary.resumed = true;
@@ -242,7 +362,8 @@ pub async fn run(
     let mut inflight: HashSet<String> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();
     let mut ready: VecDeque<FrontierEntry> = VecDeque::new();
-    let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>)> = JoinSet::new();
+    let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>, PageStats)> =
+        JoinSet::new();
     let mut dispatched: u64 = 0;
     let mut stopping = false;
     let mut exhausted = false;
@@ -283,8 +404,14 @@ pub async fn run(
                 inflight.insert(entry.url.clone());
                 let ctx = ctx.clone();
                 tasks.spawn(async move {
-                    let out = process(&ctx, &entry).await;
-                    (entry, host, out)
+                    let stats = std::sync::Mutex::new(PageStats::default());
+                    let out = process(&ctx, &entry, &stats).await;
+                    (
+                        entry,
+                        host,
+                        out,
+                        stats.into_inner().unwrap_or_else(|p| p.into_inner()),
+                    )
                 });
             }
             ready = held;
@@ -308,7 +435,7 @@ pub async fn run(
         tokio::select! {
             joined = tasks.join_next() => {
                 let Some(joined) = joined else { continue };
-                let (entry, host, out) = match joined {
+                let (entry, host, out, stats) = match joined {
                     Ok(v) => v,
                     Err(e) => return Err(Error::FetchPage { url: "(task)".into(), message: format!("crawl task died: {e}") }),
                 };
@@ -320,7 +447,7 @@ pub async fn run(
                     // A store error is not a page problem: stop the run.
                     Err(e) => return Err(e),
                 };
-                record(&mut summary, &entry, &outcome);
+                record(summary, &entry, &outcome, &stats);
                 if let Some(pb) = &progress {
                     pb.set_length(dispatched + store.queued() as u64);
                     pb.inc(1);
@@ -339,8 +466,8 @@ pub async fn run(
                         joined = tasks.join_next() => {
                             match joined {
                                 None => break,
-                                Some(Ok((entry, _, Ok(outcome)))) => record(&mut summary, &entry, &outcome),
-                                Some(Ok((_, _, Err(e)))) => return Err(e),
+                                Some(Ok((entry, _, Ok(outcome), stats))) => record(summary, &entry, &outcome, &stats),
+                                Some(Ok((_, _, Err(e), _))) => return Err(e),
                                 Some(Err(_)) => {}
                             }
                         }
@@ -363,11 +490,46 @@ pub async fn run(
     } else {
         store.flush()?;
     }
-    Ok(summary)
+    Ok(())
 }
 
-fn record(summary: &mut RunSummary, entry: &FrontierEntry, outcome: &PageOutcome) {
+fn record(
+    summary: &mut RunSummary,
+    entry: &FrontierEntry,
+    outcome: &PageOutcome,
+    stats: &PageStats,
+) {
+    for (host, latency) in &stats.requests {
+        let h = summary.hosts.entry(host.clone()).or_default();
+        let total = h.mean_latency_ms * h.requests as f64 + latency.as_secs_f64() * 1000.0;
+        h.requests += 1;
+        h.mean_latency_ms = total / h.requests as f64;
+    }
+    summary.bytes_downloaded += stats.bytes_downloaded;
+    summary.bytes_stored += stats.bytes_stored;
     let site = summary.sites.entry(entry.site.clone()).or_default();
+    site.bytes_downloaded += stats.bytes_downloaded;
+    site.bytes_stored += stats.bytes_stored;
+    if let Some(src) = &stats.sources {
+        for (field, source) in [
+            ("title", &src.title),
+            ("published", &src.published),
+            ("author", &src.author),
+            ("summary", &src.summary),
+            ("body", &src.body),
+        ] {
+            let kind = source
+                .as_deref()
+                .map(|s| s.split(':').next().unwrap_or(s).to_string())
+                .unwrap_or_else(|| "none".into());
+            *site
+                .field_sources
+                .entry(field.into())
+                .or_default()
+                .entry(kind)
+                .or_default() += 1;
+        }
+    }
     let fetched = !matches!(outcome, PageOutcome::Skipped(_));
     if fetched {
         site.fetched += 1;
@@ -415,6 +577,7 @@ fn reason_key(r: &str) -> String {
 /// Fetches one page with retries; archives every response received.
 async fn fetch_archived(
     ctx: &Ctx,
+    stats: &std::sync::Mutex<PageStats>,
     site: &Site,
     url: &Url,
     cond: &Conditional,
@@ -423,16 +586,27 @@ async fn fetch_archived(
     let c = &ctx.config.crawl;
     let mut attempt: u32 = 0;
     loop {
-        ctx.limiters.wait(&host, site.rate).await;
         let result = {
+            // Permit first, then the host's slot: a slot granted while waiting for a permit
+            // would be used late and let the next request follow too closely.
             let _permit = ctx.permits.acquire().await.expect("semaphore never closed");
+            ctx.limiters.wait(&host, site.rate).await;
             ctx.fetcher.fetch(url, cond).await
         };
         let retry_after;
         match result {
             Ok(resp) => {
                 let ptr = archive(ctx, &resp).await?;
+                {
+                    let mut st = stats.lock().unwrap_or_else(|p| p.into_inner());
+                    st.requests.push((host.clone(), resp.elapsed));
+                    st.bytes_downloaded += (resp.response_head.len() + resp.body.len()) as u64;
+                    st.bytes_stored += ptr.length;
+                }
                 let status = resp.status;
+                if (200..400).contains(&status) {
+                    ctx.limiters.recover(&host);
+                }
                 if !(status == 429 || (500..600).contains(&status)) || attempt >= c.max_retries {
                     return Ok(Ok((resp, ptr)));
                 }
@@ -448,6 +622,11 @@ async fn fetch_archived(
                 tracing::info!(url = %url, status, attempt, "retrying");
             }
             Err(fail) => {
+                stats
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .requests
+                    .push((host.clone(), Duration::ZERO));
                 if !fail.is_retryable() || attempt >= c.max_retries {
                     return Ok(Err(fail));
                 }
@@ -487,7 +666,11 @@ async fn archive(ctx: &Ctx, resp: &RawResponse) -> Result<warc::WarcPtr> {
 }
 
 /// Fetches, archives, extracts and commits one frontier entry.
-async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
+async fn process(
+    ctx: &Ctx,
+    entry: &FrontierEntry,
+    stats: &std::sync::Mutex<PageStats>,
+) -> Result<PageOutcome> {
     let Some(site) = ctx.config.site(&entry.site) else {
         return Ok(PageOutcome::Skipped("site no longer configured".into()));
     };
@@ -566,7 +749,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
                 }
             }
         }
-        let (resp, ptr) = match fetch_archived(ctx, site, &url, &cond).await? {
+        let (resp, ptr) = match fetch_archived(ctx, stats, site, &url, &cond).await? {
             Ok(v) => v,
             Err(f) => return fail(format!("{}: {f}", f.reason())).await,
         };
@@ -588,7 +771,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
         }
         // An article that now redirects to the home page or a listing is gone.
         if entry.kind == PageKind::Article && site.classify(&next) != Some(PageKind::Article) {
-            let at = resp.fetched_at;
+            let at = ptr.date;
             return match commit(
                 Commit::Gone {
                     at,
@@ -612,7 +795,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
     if status == 304 {
         commit(
             Commit::NotModified {
-                at: resp.fetched_at,
+                at: ptr.date,
                 status,
             },
             Vec::new(),
@@ -624,7 +807,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
         if entry.kind == PageKind::Article {
             if let CommitResult::Gone { .. } = commit(
                 Commit::Gone {
-                    at: resp.fetched_at,
+                    at: ptr.date,
                     status,
                 },
                 Vec::new(),
@@ -702,6 +885,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
         .map(|c| crate::canon::canonicalize(&c))
         .filter(|c| site.in_scope(c) && site.classify(c) == Some(PageKind::Article))
         .map(|c| c.to_string());
+    stats.lock().unwrap_or_else(|p| p.into_inner()).sources = Some(fields.sources.clone());
     let fa = FetchedArticle {
         site: site.name.clone(),
         fetched_url: entry.url.clone(),
@@ -709,7 +893,7 @@ async fn process(ctx: &Ctx, entry: &FrontierEntry) -> Result<PageOutcome> {
         content_hash: content_hash(&fields),
         fields,
         http_status: status,
-        fetched_at: resp.fetched_at,
+        fetched_at: ptr.date,
         warc: ptr,
         etag: resp.header("etag").map(str::to_string),
         last_modified: resp.header("last-modified").map(str::to_string),

@@ -47,6 +47,8 @@ pub enum Error {
     FetchPage { url: String, message: String },
     #[error("cannot build HTTP client: {0}")]
     HttpClient(String),
+    #[error("store {path} is in use by {holder}; wait for it to finish (read commands cannot open the store while a crawl holds it)")]
+    StoreLocked { path: PathBuf, holder: String },
     #[error("cannot open store {path}: {message}")]
     OpenStore { path: PathBuf, message: String },
     #[error("store database error: {0}")]
@@ -64,6 +66,8 @@ pub enum Error {
         offset: u64,
         message: String,
     },
+    #[error("no run with id {0} (see `luutru runs`)")]
+    RunNotFound(u64),
     #[error("no article stored under {0}")]
     ArticleNotFound(String),
     #[error("article {url} has no version {version}")]
@@ -77,6 +81,8 @@ pub enum Error {
     WriteOutput(#[source] std::io::Error),
     #[error("invalid date `{input}`: expected YYYY-MM-DD, YYYY-MM or YYYY")]
     InvalidDateFilter { input: String },
+    #[error("search index {path}: {message}")]
+    SearchIndex { path: PathBuf, message: String },
 }
 
 /// Result alias used across the library.

@@ -16,11 +16,15 @@ pub mod cli;
 pub mod config;
 pub mod crawl;
 pub mod dedup;
+pub mod diff;
 pub mod error;
+pub mod export;
 pub mod extract;
 pub mod fetch;
+pub mod neardup;
 pub mod politeness;
 pub mod query;
+pub mod search;
 pub mod store;
 
 pub use error::{Error, Result};

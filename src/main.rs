@@ -34,6 +34,10 @@ fn main() {
     let code = runtime.block_on(async {
         match cli::run(cli, shutdown_signal()).await {
             Ok(code) => code,
+            // A closed pipe (`luutru query | head`) is the reader's choice, not an error.
+            Err(luutru::Error::WriteOutput(e)) if e.kind() == std::io::ErrorKind::BrokenPipe => {
+                cli::EXIT_OK
+            }
             Err(e) => {
                 let code = cli::exit_code(&e);
                 eprintln!("error: {:#}", anyhow::Error::new(e));

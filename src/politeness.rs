@@ -419,7 +419,7 @@ mod tests {
         let t0 = Instant::now();
         limiters.wait("a:80", 5.0).await;
         assert!(
-            t0.elapsed() < Duration::from_millis(50),
+            t0.elapsed() < Duration::from_millis(150),
             "first request is not delayed"
         );
         let (a, b) = tokio::join!(
@@ -436,7 +436,7 @@ mod tests {
             a >= Duration::from_millis(195),
             "second on host a after {a:?}"
         );
-        assert!(b < Duration::from_millis(100), "host b waited {b:?}");
+        assert!(b < Duration::from_millis(150), "host b waited {b:?}");
         let mut last = a;
         for _ in 0..3 {
             limiters.wait("a:80", 5.0).await;
@@ -453,7 +453,7 @@ mod tests {
         for _ in 0..20 {
             limiters.wait("c:80", 0.0).await;
         }
-        assert!(t1.elapsed() < Duration::from_millis(50));
+        assert!(t1.elapsed() < Duration::from_millis(150));
     }
 
     #[tokio::test]

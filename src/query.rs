@@ -181,6 +181,52 @@ fn truncate(s: &str, n: usize) -> String {
     }
 }
 
+/// Column names of the CSV output, shared by `query --format csv` and `export --format csv`.
+pub fn csv_header() -> &'static [&'static str] {
+    &[
+        "url",
+        "site",
+        "title",
+        "published",
+        "modified",
+        "author",
+        "summary",
+        "body",
+        "versions",
+        "version",
+        "first_seen",
+        "last_seen",
+        "captured_at",
+        "status",
+        "aliases",
+        "content_hash",
+    ]
+}
+
+/// One CSV row, in [`csv_header`] order: dates RFC 3339, absent values empty, aliases
+/// space-separated.
+pub fn csv_row(v: &ArticleView) -> Vec<String> {
+    let date = |d: Option<DateTime<FixedOffset>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
+    vec![
+        v.url.clone(),
+        v.site.clone(),
+        v.title.clone().unwrap_or_default(),
+        date(v.published),
+        date(v.modified),
+        v.author.clone().unwrap_or_default(),
+        v.summary.clone().unwrap_or_default(),
+        v.body.clone(),
+        v.versions.to_string(),
+        v.version.to_string(),
+        v.first_seen.to_rfc3339(),
+        v.last_seen.to_rfc3339(),
+        v.captured_at.to_rfc3339(),
+        v.status.as_str().to_string(),
+        v.aliases.join(" "),
+        v.content_hash.clone(),
+    ]
+}
+
 /// Writes `views` in `format`.
 pub fn write_views(views: &[ArticleView], format: Format, out: &mut dyn Write) -> Result<()> {
     match format {
@@ -196,48 +242,10 @@ pub fn write_views(views: &[ArticleView], format: Format, out: &mut dyn Write) -
         }
         Format::Csv => {
             let mut w = csv::Writer::from_writer(out);
-            w.write_record([
-                "url",
-                "site",
-                "title",
-                "published",
-                "modified",
-                "author",
-                "summary",
-                "body",
-                "versions",
-                "version",
-                "first_seen",
-                "last_seen",
-                "captured_at",
-                "status",
-                "aliases",
-                "content_hash",
-            ])
-            .map_err(|e| out_err(e.into()))?;
-            for v in views {
-                let date = |d: Option<DateTime<FixedOffset>>| {
-                    d.map(|d| d.to_rfc3339()).unwrap_or_default()
-                };
-                w.write_record([
-                    v.url.as_str(),
-                    &v.site,
-                    v.title.as_deref().unwrap_or(""),
-                    &date(v.published),
-                    &date(v.modified),
-                    v.author.as_deref().unwrap_or(""),
-                    v.summary.as_deref().unwrap_or(""),
-                    &v.body,
-                    &v.versions.to_string(),
-                    &v.version.to_string(),
-                    &v.first_seen.to_rfc3339(),
-                    &v.last_seen.to_rfc3339(),
-                    &v.captured_at.to_rfc3339(),
-                    v.status.as_str(),
-                    &v.aliases.join(" "),
-                    &v.content_hash,
-                ])
+            w.write_record(csv_header())
                 .map_err(|e| out_err(e.into()))?;
+            for v in views {
+                w.write_record(csv_row(v)).map_err(|e| out_err(e.into()))?;
             }
             w.flush().map_err(out_err)?;
         }

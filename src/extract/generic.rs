@@ -1,17 +1,26 @@
 //! Main-content extraction for pages without a body selector.
 //!
-//! Parts: the [`BodyExtractor`] trait (so another extractor can be measured or swapped in
-//! without touching the field chain) and [`Native`], our own extractor: scores blocks of
-//! prose by length and punctuation, credits their containers, takes the best container and
-//! its siblings of similar weight, and flattens them without boilerplate.
+//! Parts:
+//! - the [`BodyExtractor`] trait, so another extractor can be measured or swapped in
+//!   without touching the field chain;
+//! - [`Native`], our extractor, in the line of Mozilla's Readability: one pass over the DOM
+//!   builds an arena of element statistics (text, link text, commas, paragraphs, images,
+//!   list items, inputs, embeds, class weight), then prose blocks credit their ancestors,
+//!   the best-scored container and its siblings of similar weight are taken, and
+//!   boilerplate inside them (share bars, related lists, link farms, forms) is cleaned out
+//!   before the text is flattened. When stripping "unlikely" containers by class leaves too
+//!   little text, the choice is made again without that step (page wrappers are sometimes
+//!   named like sidebars).
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
+use std::sync::OnceLock;
 
+use ego_tree::iter::Edge;
 use ego_tree::{NodeId, NodeRef};
-use scraper::{ElementRef, Html, Node};
+use regex::Regex;
+use scraper::{Html, Node};
 
-use super::heuristics::is_boilerplate;
-use super::text::{is_block_element, is_hidden, is_skipped_element, Flattener, Para};
+use super::text::{is_hidden, is_skipped_element, key_form, Flattener, Para};
 
 /// A main-content extractor: the article body of a parsed page as paragraphs.
 pub trait BodyExtractor {
@@ -26,75 +35,698 @@ pub trait BodyExtractor {
 #[derive(Debug, Clone, Copy, Default)]
 pub struct Native;
 
-/// Visible text length of a subtree and the part of it inside links.
-#[derive(Debug, Clone, Copy, Default)]
-struct Len {
-    text: usize,
-    link: usize,
-    commas: usize,
+struct Patterns {
+    unlikely: Regex,
+    maybe: Regex,
+    positive: Regex,
+    negative: Regex,
+    share: Regex,
 }
 
-fn measure(node: NodeRef<'_, Node>, skip: &HashSet<NodeId>, in_link: bool, out: &mut Len) {
-    if skip.contains(&node.id()) {
-        return;
-    }
-    match node.value() {
-        Node::Text(t) => {
-            let n = t.chars().filter(|c| !c.is_whitespace()).count();
-            out.text += n;
-            if in_link {
-                out.link += n;
-            }
-            out.commas += t.matches([',', '،', '、']).count();
-        }
-        Node::Element(el) => {
-            if is_skipped_element(el.name()) || is_hidden(el) {
-                return;
-            }
-            let link = in_link || el.name() == "a";
-            for c in node.children() {
-                measure(c, skip, link, out);
-            }
-        }
-        _ => {}
-    }
-}
-
-fn has_block_child(node: NodeRef<'_, Node>) -> bool {
-    node.children().any(|c| {
-        c.value()
-            .as_element()
-            .is_some_and(|e| is_block_element(e.name()) && e.name() != "br")
+fn patterns() -> &'static Patterns {
+    static P: OnceLock<Patterns> = OnceLock::new();
+    P.get_or_init(|| Patterns {
+        unlikely: Regex::new(
+            r"(?i)-ad-|ai2html|banner|breadcrumb|combx|comment|community|cover-wrap|disqus|extra|footer|gdpr|header|legends|menu|related|remark|replies|rss|shoutbox|sidebar|skyscraper|social|sponsor|supplemental|ad-break|agegate|pagination|pager|popup|yom-remote|binh-?luan|y-?kien-?ban-?doc|lien-?quan|tin-?khac|bai-?khac|tin-?moi|other-?news|quang-?cao|font-?size|co-?chu|newsletter|subscribe",
+        )
+        .expect("static regex is valid"),
+        maybe: Regex::new(r"(?i)and|article|body|column|content|main|shadow|noi-?dung|chi-?tiet|bai-?viet")
+            .expect("static regex is valid"),
+        positive: Regex::new(
+            r"(?i)article|body|content|entry|hentry|h-entry|main|page|pagination|post|text|blog|story|noi-?dung|chi-?tiet|bai-?viet|detail",
+        )
+        .expect("static regex is valid"),
+        negative: Regex::new(
+            r"(?i)-ad-|hidden|^hid$| hid$| hid |^hid |banner|combx|comment|com-|contact|foot|footer|footnote|gdpr|masthead|media|meta|outbrain|promo|related|scroll|share|shoutbox|sidebar|skyscraper|sponsor|shopping|tags|tool|widget|binh-?luan|lien-?quan|tin-?khac|quang-?cao",
+        )
+        .expect("static regex is valid"),
+        share: Regex::new(r"(?i)share|sharing|social|print|font-?size|co-?chu")
+            .expect("static regex is valid"),
     })
 }
 
-fn is_paragraph_like(node: NodeRef<'_, Node>, name: &str) -> bool {
+/// Tags that make a `div` more than a paragraph (Readability's DIV_TO_P_ELEMS, widened).
+fn is_structural_block(name: &str) -> bool {
+    matches!(
+        name,
+        "address"
+            | "article"
+            | "aside"
+            | "blockquote"
+            | "dl"
+            | "div"
+            | "fieldset"
+            | "figure"
+            | "footer"
+            | "form"
+            | "h1"
+            | "h2"
+            | "h3"
+            | "h4"
+            | "h5"
+            | "h6"
+            | "header"
+            | "hr"
+            | "img"
+            | "li"
+            | "main"
+            | "nav"
+            | "ol"
+            | "p"
+            | "pre"
+            | "section"
+            | "table"
+            | "ul"
+    )
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Tag {
+    Body,
+    Div,
+    P,
+    Pre,
+    Td,
+    Heading,
+    H1,
+    List,
+    Li,
+    Table,
+    Form,
+    Section,
+    Figure,
+    Img,
+    Input,
+    Embed,
+    Structural,
+    Other,
+}
+
+fn tag_of(name: &str) -> Tag {
     match name {
-        "p" | "pre" | "blockquote" | "td" | "li" | "h2" | "h3" | "h4" | "dd" => true,
-        "div" | "section" | "article" => !has_block_child(node),
-        _ => false,
+        "body" | "html" => Tag::Body,
+        "div" => Tag::Div,
+        "p" => Tag::P,
+        "pre" => Tag::Pre,
+        "td" => Tag::Td,
+        "h2" | "h3" | "h4" | "h5" | "h6" => Tag::Heading,
+        "h1" => Tag::H1,
+        "ul" | "ol" | "dl" => Tag::List,
+        "li" | "dd" | "dt" => Tag::Li,
+        "table" => Tag::Table,
+        "form" | "fieldset" => Tag::Form,
+        "section" | "article" | "main" => Tag::Section,
+        "figure" => Tag::Figure,
+        "img" | "picture" => Tag::Img,
+        "input" | "textarea" | "select" | "button" => Tag::Input,
+        "iframe" | "embed" | "object" | "video" | "audio" => Tag::Embed,
+        _ if is_structural_block(name) => Tag::Structural,
+        _ => Tag::Other,
     }
 }
 
-fn class_weight(el: &scraper::node::Element) -> f64 {
+/// Statistics of one element's subtree.
+struct Info<'a> {
+    node: NodeRef<'a, Node>,
+    parent: Option<usize>,
+    tag: Tag,
+    /// Non-whitespace characters of visible text.
+    text: usize,
+    /// ... of which inside links.
+    link: usize,
+    /// ... of which inside headings.
+    heading: usize,
+    commas: usize,
+    /// Text not inside any structural block descendant (a `div` with bare text and `<br>`s).
+    own_text: usize,
+    own_commas: usize,
+    has_block_child: bool,
+    p: usize,
+    img: usize,
+    li: usize,
+    input: usize,
+    embed: usize,
+    class_weight: f64,
+    /// Matches the "unlikely to be content" class/id pattern.
+    unlikely: bool,
+    /// Structurally not content: nav, footer, aside, header, role=navigation …
+    structural_junk: bool,
+    share: bool,
+    in_figure: bool,
+}
+
+fn class_and_id(el: &scraper::node::Element) -> String {
+    let mut s = String::new();
+    if let Some(c) = el.attr("class") {
+        s.push_str(c);
+    }
+    if let Some(id) = el.id() {
+        s.push(' ');
+        s.push_str(id);
+    }
+    s
+}
+
+fn class_weight(s: &str) -> f64 {
+    if s.is_empty() {
+        return 0.0;
+    }
+    let p = patterns();
     let mut w = 0.0;
-    let hay: Vec<String> = el
-        .classes()
-        .chain(el.id())
-        .map(|s| s.to_ascii_lowercase())
-        .collect();
-    for h in &hay {
-        if [
-            "article", "content", "body", "entry", "post", "story", "detail", "main", "text",
-            "noidung", "chitiet",
-        ]
-        .iter()
-        .any(|k| h.contains(k))
-        {
-            w += 25.0;
-        }
+    if p.negative.is_match(s) {
+        w -= 25.0;
+    }
+    if p.positive.is_match(s) {
+        w += 25.0;
     }
     w
+}
+
+/// Builds the arena in one traversal.
+fn build<'a>(root: NodeRef<'a, Node>, skip: &HashSet<NodeId>) -> Vec<Info<'a>> {
+    let pats = patterns();
+    let mut arena: Vec<Info<'a>> = Vec::with_capacity(1024);
+    let mut stack: Vec<usize> = Vec::with_capacity(64);
+    // A skipped subtree is ignored until its own Close edge.
+    let mut skipping: Option<NodeId> = None;
+    let mut link_depth = 0usize;
+    let mut heading_depth = 0usize;
+    // Depth of structural blocks below the current element, to tell its own text apart.
+    for edge in root.traverse() {
+        match edge {
+            Edge::Open(node) => {
+                if skipping.is_some() {
+                    continue;
+                }
+                match node.value() {
+                    Node::Element(el) => {
+                        let name = el.name();
+                        if skip.contains(&node.id()) || is_hidden(el) {
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        let tag = tag_of(name);
+                        // Leaves that only count for the container's shape.
+                        if matches!(tag, Tag::Img | Tag::Input | Tag::Embed)
+                            || is_skipped_element(name)
+                        {
+                            if let Some(&p) = stack.last() {
+                                let pi = &mut arena[p];
+                                match tag {
+                                    Tag::Img => {
+                                        pi.img += 1;
+                                        pi.has_block_child = true;
+                                    }
+                                    Tag::Input => pi.input += 1,
+                                    Tag::Embed => pi.embed += 1,
+                                    _ => {}
+                                }
+                            }
+                            skipping = Some(node.id());
+                            continue;
+                        }
+                        let ci = class_and_id(el);
+                        let role = el.attr("role").unwrap_or("");
+                        let parent = stack.last().copied();
+                        let in_figure = parent
+                            .is_some_and(|p| arena[p].in_figure || arena[p].tag == Tag::Figure);
+                        let structural_junk = matches!(name, "nav" | "footer" | "aside" | "header")
+                            || matches!(
+                                role,
+                                "navigation"
+                                    | "complementary"
+                                    | "banner"
+                                    | "contentinfo"
+                                    | "dialog"
+                                    | "menu"
+                                    | "menubar"
+                            );
+                        let unlikely = tag != Tag::Body
+                            && !ci.is_empty()
+                            && pats.unlikely.is_match(&ci)
+                            && !pats.maybe.is_match(&ci);
+                        if let Some(p) = parent {
+                            if is_structural_block(name) {
+                                arena[p].has_block_child = true;
+                            }
+                        }
+                        if name == "a" {
+                            link_depth += 1;
+                        }
+                        if matches!(tag, Tag::Heading | Tag::H1) {
+                            heading_depth += 1;
+                        }
+                        arena.push(Info {
+                            node,
+                            parent,
+                            tag,
+                            text: 0,
+                            link: 0,
+                            heading: 0,
+                            commas: 0,
+                            own_text: 0,
+                            own_commas: 0,
+                            has_block_child: false,
+                            p: usize::from(tag == Tag::P),
+                            img: 0,
+                            li: usize::from(tag == Tag::Li),
+                            input: 0,
+                            embed: 0,
+                            class_weight: class_weight(&ci),
+                            unlikely,
+                            structural_junk,
+                            share: pats.share.is_match(&ci),
+                            in_figure,
+                        });
+                        stack.push(arena.len() - 1);
+                    }
+                    Node::Text(t) => {
+                        let Some(&cur) = stack.last() else { continue };
+                        let n = t.chars().filter(|c| !c.is_whitespace()).count();
+                        if n == 0 {
+                            continue;
+                        }
+                        let commas = t.matches([',', '，', '、', '،']).count();
+                        let info = &mut arena[cur];
+                        info.text += n;
+                        info.commas += commas;
+                        info.own_text += n;
+                        info.own_commas += commas;
+                        if link_depth > 0 {
+                            info.link += n;
+                        }
+                        if heading_depth > 0 {
+                            info.heading += n;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+            Edge::Close(node) => {
+                if let Some(id) = skipping {
+                    if id == node.id() {
+                        skipping = None;
+                    }
+                    continue;
+                }
+                let Node::Element(el) = node.value() else {
+                    continue;
+                };
+                let Some(idx) = stack.pop() else { continue };
+                if el.name() == "a" {
+                    link_depth = link_depth.saturating_sub(1);
+                }
+                if matches!(arena[idx].tag, Tag::Heading | Tag::H1) {
+                    heading_depth = heading_depth.saturating_sub(1);
+                }
+                if let Some(p) = arena[idx].parent {
+                    let (c, rest) = split_pair(&mut arena, idx, p);
+                    rest.text += c.text;
+                    rest.link += c.link;
+                    rest.heading += c.heading;
+                    rest.commas += c.commas;
+                    rest.p += c.p;
+                    rest.img += c.img;
+                    rest.li += c.li;
+                    rest.input += c.input;
+                    rest.embed += c.embed;
+                    if !is_structural_block(el.name()) {
+                        rest.own_text += c.own_text;
+                        rest.own_commas += c.own_commas;
+                    }
+                }
+            }
+        }
+    }
+    arena
+}
+
+/// Borrows a child (read) and its parent (write) from the arena; parents come first.
+fn split_pair<'v, 'a>(
+    arena: &'v mut [Info<'a>],
+    child: usize,
+    parent: usize,
+) -> (&'v Info<'a>, &'v mut Info<'a>) {
+    debug_assert!(parent < child, "the arena is in document order");
+    let (head, tail) = arena.split_at_mut(child);
+    (&tail[0], &mut head[parent])
+}
+
+fn link_density(i: &Info<'_>) -> f64 {
+    if i.text == 0 {
+        0.0
+    } else {
+        i.link as f64 / i.text as f64
+    }
+}
+
+/// Which containers are left out of scoring in one attempt.
+#[derive(Clone, Copy)]
+struct Flags {
+    strip_unlikely: bool,
+    weigh_classes: bool,
+}
+
+/// Scores every element (Readability's algorithm on the arena) and returns the scores
+/// (`NaN` for elements never credited) and which elements were excluded.
+fn score(arena: &[Info<'_>], flags: Flags) -> (Vec<f64>, Vec<bool>) {
+    let n = arena.len();
+    let mut excluded = vec![false; n];
+    for i in 0..n {
+        let info = &arena[i];
+        let parent_excluded = info.parent.is_some_and(|p| excluded[p]);
+        excluded[i] = parent_excluded
+            || info.structural_junk
+            || (flags.strip_unlikely && info.unlikely && !info.in_figure);
+    }
+    let mut scores = vec![f64::NAN; n];
+    let init = |i: usize, scores: &mut Vec<f64>| {
+        if scores[i].is_nan() {
+            let base = match arena[i].tag {
+                Tag::Div => 5.0,
+                Tag::Pre | Tag::Td => 3.0,
+                Tag::List | Tag::Li | Tag::Form => -3.0,
+                Tag::Heading | Tag::H1 => -5.0,
+                _ => 0.0,
+            };
+            let w = if flags.weigh_classes {
+                arena[i].class_weight
+            } else {
+                0.0
+            };
+            scores[i] = base + w;
+        }
+    };
+    for i in 0..n {
+        if excluded[i] {
+            continue;
+        }
+        let info = &arena[i];
+        // A paragraph of prose: a <p>/<pre>/<td>/heading, a leaf div, or the bare text of a
+        // container (Readability wraps it in a <p> first).
+        let (len, commas, first_level_is_self) = match info.tag {
+            Tag::P | Tag::Pre | Tag::Heading => (info.text, info.commas, false),
+            Tag::Td | Tag::Div | Tag::Section | Tag::Structural if !info.has_block_child => {
+                (info.text, info.commas, false)
+            }
+            _ if info.has_block_child && info.own_text >= 20 => {
+                (info.own_text, info.own_commas, true)
+            }
+            _ => continue,
+        };
+        if len < 20 {
+            continue;
+        }
+        let content = 1.0 + commas as f64 + (len as f64 / 85.0).floor().min(3.0);
+        let mut level = 0usize;
+        let mut cur = if first_level_is_self {
+            Some(i)
+        } else {
+            info.parent
+        };
+        while let Some(a) = cur {
+            if level > 4 {
+                break;
+            }
+            init(a, &mut scores);
+            let divider = match level {
+                0 => 1.0,
+                1 => 2.0,
+                l => l as f64 * 3.0,
+            };
+            scores[a] += content / divider;
+            level += 1;
+            cur = arena[a].parent;
+        }
+    }
+    for (i, s) in scores.iter_mut().enumerate() {
+        if !s.is_nan() {
+            *s *= 1.0 - link_density(&arena[i]);
+        }
+    }
+    (scores, excluded)
+}
+
+/// The top candidate: the best score, moved up to a common ancestor when several good
+/// candidates share one, and past wrappers that only hold it.
+fn top_candidate(arena: &[Info<'_>], scores: &[f64]) -> Option<usize> {
+    let mut ranked: Vec<usize> = (0..arena.len()).filter(|&i| !scores[i].is_nan()).collect();
+    ranked.sort_by(|&a, &b| scores[b].total_cmp(&scores[a]));
+    let mut top = *ranked.first()?;
+    if arena[top].tag == Tag::Body {
+        return Some(top);
+    }
+    let top_score = scores[top];
+    // Several of the best candidates inside one ancestor: the article is that ancestor.
+    let alternatives: Vec<usize> = ranked
+        .iter()
+        .skip(1)
+        .take(4)
+        .copied()
+        .filter(|&a| scores[a] / top_score >= 0.75)
+        .collect();
+    if alternatives.len() >= 3 {
+        let mut anc = arena[top].parent;
+        while let Some(a) = anc {
+            if arena[a].tag == Tag::Body {
+                break;
+            }
+            let holds = alternatives
+                .iter()
+                .filter(|&&alt| is_ancestor(arena, a, alt))
+                .count();
+            if holds >= 3 {
+                top = a;
+                break;
+            }
+            anc = arena[a].parent;
+        }
+    }
+    // Climb while the parent's score keeps up (the content is split over siblings).
+    let mut last = scores[top];
+    let threshold = last / 3.0;
+    while let Some(p) = arena[top].parent {
+        if arena[p].tag == Tag::Body {
+            break;
+        }
+        let ps = scores[p];
+        if ps.is_nan() {
+            break;
+        }
+        if ps < threshold {
+            break;
+        }
+        if ps > last {
+            top = p;
+            break;
+        }
+        last = ps;
+        top = p;
+    }
+    // A wrapper with one element child adds nothing but is where siblings would be found.
+    while let Some(p) = arena[top].parent {
+        if arena[p].tag == Tag::Body {
+            break;
+        }
+        let only_child = arena[p]
+            .node
+            .children()
+            .filter(|c| c.value().is_element())
+            .count()
+            == 1;
+        if !only_child {
+            break;
+        }
+        top = p;
+    }
+    Some(top)
+}
+
+fn is_ancestor(arena: &[Info<'_>], anc: usize, mut node: usize) -> bool {
+    while let Some(p) = arena[node].parent {
+        if p == anc {
+            return true;
+        }
+        node = p;
+    }
+    false
+}
+
+/// Whether a sentence ends in the text (for short sibling paragraphs).
+fn has_sentence_end(node: NodeRef<'_, Node>) -> bool {
+    let mut text = String::new();
+    for d in node.descendants() {
+        if let Some(t) = d.value().as_text() {
+            text.push_str(t);
+        }
+    }
+    let t = text.trim_end();
+    t.ends_with('.') || t.contains(". ")
+}
+
+/// The top candidate and the siblings that belong with it.
+fn gather(arena: &[Info<'_>], scores: &[f64], excluded: &[bool], top: usize) -> Vec<usize> {
+    let Some(parent) = arena[top].parent else {
+        return vec![top];
+    };
+    let top_score = scores[top];
+    let threshold = (top_score * 0.2).max(10.0);
+    let top_class = arena[top]
+        .node
+        .value()
+        .as_element()
+        .and_then(|e| e.attr("class"));
+    let mut out = Vec::new();
+    // Children of `parent` in the arena: scan forward from parent, skipping subtrees.
+    let mut i = parent + 1;
+    while i < arena.len() {
+        if arena[i].parent != Some(parent) {
+            if !is_ancestor(arena, parent, i) {
+                break;
+            }
+            i += 1;
+            continue;
+        }
+        let info = &arena[i];
+        let take = if i == top {
+            true
+        } else if excluded[i] {
+            false
+        } else {
+            let mut bonus = 0.0;
+            let class = info.node.value().as_element().and_then(|e| e.attr("class"));
+            if class.is_some() && class == top_class {
+                bonus = top_score * 0.2;
+            }
+            let s = scores[i];
+            if !s.is_nan() && s + bonus >= threshold {
+                true
+            } else if info.tag == Tag::P || (info.tag == Tag::Div && !info.has_block_child) {
+                let ld = link_density(info);
+                (info.text > 70 && ld < 0.25)
+                    || (info.text > 0 && ld == 0.0 && has_sentence_end(info.node))
+            } else {
+                false
+            }
+        };
+        if take {
+            out.push(i);
+        }
+        i += 1;
+    }
+    out
+}
+
+/// Subtrees inside the gathered content that are boilerplate (Readability's cleaning).
+fn clean(
+    arena: &[Info<'_>],
+    scores: &[f64],
+    parts: &[usize],
+    title_key: Option<&str>,
+) -> HashSet<NodeId> {
+    let mut removed = HashSet::new();
+    for &root in parts {
+        let mut i = root;
+        let end = subtree_end(arena, root);
+        while i < end {
+            let info = &arena[i];
+            let drop = if i == root {
+                false
+            } else if info.structural_junk && !info.in_figure {
+                true
+            } else if info.tag == Tag::Form {
+                true
+            } else if info.share && info.text < 400 {
+                true
+            } else if info.tag == Tag::H1 {
+                // The page title; the body never repeats it.
+                true
+            } else if info.tag == Tag::Heading {
+                info.class_weight < 0.0
+                    || link_density(info) > 0.33
+                    || title_key.is_some_and(|k| heading_is_title(info.node, k))
+            } else if matches!(
+                info.tag,
+                Tag::Div | Tag::Section | Tag::Structural | Tag::List | Tag::Table
+            ) {
+                conditionally_junk(info, scores[i])
+            } else {
+                false
+            };
+            if drop {
+                removed.insert(info.node.id());
+                i = subtree_end(arena, i);
+            } else {
+                i += 1;
+            }
+        }
+    }
+    removed
+}
+
+fn heading_is_title(node: NodeRef<'_, Node>, title_key: &str) -> bool {
+    let mut text = String::new();
+    for d in node.descendants() {
+        if let Some(t) = d.value().as_text() {
+            text.push_str(t);
+        }
+    }
+    key_form(&text) == title_key
+}
+
+/// Readability's `_cleanConditionally`: a block with few commas that is mostly links,
+/// images, list items or inputs is not prose.
+fn conditionally_junk(info: &Info<'_>, score: f64) -> bool {
+    let weight = info.class_weight;
+    let score = if score.is_nan() { 0.0 } else { score };
+    if weight + score < 0.0 {
+        return true;
+    }
+    if info.commas >= 10 {
+        return false;
+    }
+    let is_list = info.tag == Tag::List;
+    let p = info.p as f64;
+    let img = info.img as f64;
+    let li = info.li as f64 - 100.0;
+    let input = info.input as f64;
+    let ld = link_density(info);
+    let heading_density = if info.text == 0 {
+        0.0
+    } else {
+        info.heading as f64 / info.text as f64
+    };
+    (img > 1.0 && p / img < 0.5 && !info.in_figure)
+        || (!is_list && li > p)
+        || (input > (p / 3.0).floor())
+        || (!is_list
+            && heading_density < 0.9
+            && info.text < 20
+            && (img == 0.0 || img > 2.0)
+            && !info.in_figure
+            && info.tag != Tag::Table)
+        || (!is_list && weight < 25.0 && ld > 0.2)
+        || (weight >= 25.0 && ld > 0.5)
+        || (info.embed == 1 && info.text < 65)
+        || info.embed > 1
+        || (is_list && ld > 0.5)
+}
+
+/// One past the last arena index of `i`'s subtree.
+fn subtree_end(arena: &[Info<'_>], i: usize) -> usize {
+    let mut j = i + 1;
+    while j < arena.len() && is_ancestor(arena, i, j) {
+        j += 1;
+    }
+    j
+}
+
+/// Non-whitespace characters of a result, to judge whether an attempt found enough.
+fn para_len(paras: &[Para]) -> usize {
+    paras
+        .iter()
+        .map(|p| p.text.chars().filter(|c| !c.is_whitespace()).count())
+        .sum()
 }
 
 impl BodyExtractor for Native {
@@ -104,99 +736,52 @@ impl BodyExtractor for Native {
 
     fn extract(&self, doc: &Html, skip: &HashSet<NodeId>, title: Option<&str>) -> Vec<Para> {
         let root = doc.root_element();
-        // Boilerplate containers are left out of scoring and of the output.
-        let mut skip: HashSet<NodeId> = skip.clone();
-        for el in root.descendent_elements() {
-            let name = el.value().name();
-            if name != "body" && name != "html" && name != "main" && is_boilerplate(el.value()) {
-                skip.insert(el.id());
-            }
-        }
-        let mut scores: HashMap<NodeId, f64> = HashMap::new();
-        for el in root.descendent_elements() {
-            let name = el.value().name();
-            if !is_paragraph_like(*el, name) {
-                continue;
-            }
-            if el.ancestors().any(|a| skip.contains(&a.id())) || skip.contains(&el.id()) {
-                continue;
-            }
-            let mut len = Len::default();
-            measure(*el, &skip, false, &mut len);
-            if len.text < 25 {
-                continue;
-            }
-            let link_density = len.link as f64 / len.text as f64;
-            if link_density > 0.5 {
-                continue;
-            }
-            let score = (1.0 + len.commas as f64 + (len.text as f64 / 100.0).min(3.0))
-                * (1.0 - link_density);
-            let mut level = 0;
-            for a in el.ancestors() {
-                if level > 2 {
-                    break;
-                }
-                if !a.value().is_element() {
-                    break;
-                }
-                let share = match level {
-                    0 => 1.0,
-                    1 => 0.5,
-                    _ => 0.25,
-                };
-                *scores.entry(a.id()).or_insert(0.0) += score * share;
-                level += 1;
-            }
-        }
-        let best = scores
-            .iter()
-            .filter_map(|(id, s)| {
-                let el = ElementRef::wrap(doc.tree.get(*id)?)?;
-                let mut len = Len::default();
-                measure(*el, &skip, false, &mut len);
-                let ld = if len.text == 0 {
-                    1.0
-                } else {
-                    len.link as f64 / len.text as f64
-                };
-                Some((*id, (s + class_weight(el.value())) * (1.0 - ld)))
-            })
-            .max_by(|a, b| a.1.total_cmp(&b.1));
-        let Some((best_id, best_score)) = best else {
+        let arena = build(*root, skip);
+        if arena.is_empty() {
             return Vec::new();
-        };
-        let Some(best_node) = doc.tree.get(best_id) else {
-            return Vec::new();
-        };
-        // Siblings of similar weight are parts of the same article (a lead block, a second
-        // column of text).
-        let threshold = (best_score * 0.2).max(10.0);
-        let parts: Vec<NodeRef<'_, Node>> = match best_node.parent() {
-            Some(parent) => parent
-                .children()
-                .filter(|c| {
-                    c.id() == best_id
-                        || (!skip.contains(&c.id())
-                            && scores.get(&c.id()).copied().unwrap_or(0.0) >= threshold)
-                })
-                .collect(),
-            None => vec![best_node],
-        };
-        let title_key = title.map(super::text::key_form);
-        let mut f = Flattener::new(&skip);
-        for p in parts {
-            f.add(p);
         }
-        let mut paras = f.finish();
-        if let Some(k) = title_key {
-            if paras
-                .first()
-                .is_some_and(|p| super::text::key_form(&p.text) == k)
-            {
-                paras.remove(0);
+        let title_key = title.map(key_form);
+        let attempts = [
+            Flags {
+                strip_unlikely: true,
+                weigh_classes: true,
+            },
+            Flags {
+                strip_unlikely: false,
+                weigh_classes: true,
+            },
+            Flags {
+                strip_unlikely: false,
+                weigh_classes: false,
+            },
+        ];
+        let mut best: Vec<Para> = Vec::new();
+        for flags in attempts {
+            let (scores, excluded) = score(&arena, flags);
+            let Some(top) = top_candidate(&arena, &scores) else {
+                continue;
+            };
+            let parts = gather(&arena, &scores, &excluded, top);
+            let mut removed = clean(&arena, &scores, &parts, title_key.as_deref());
+            removed.extend(skip.iter().copied());
+            let mut f = Flattener::new(&removed);
+            for &p in &parts {
+                f.add(arena[p].node);
+            }
+            let mut paras = f.finish();
+            if let Some(k) = &title_key {
+                if paras.first().is_some_and(|p| key_form(&p.text) == *k) {
+                    paras.remove(0);
+                }
+            }
+            // Readability's threshold: an article has at least ~500 characters.
+            if para_len(&paras) >= 420 {
+                return paras;
+            }
+            if para_len(&paras) > para_len(&best) {
+                best = paras;
             }
         }
-        paras
+        best
     }
 }

@@ -14,6 +14,10 @@
 //! | `aliases`  | any canonical URL seen      | canonical article URL                   |
 //! | `content`  | [`model::content_key`]      | canonical article URL                   |
 //! | `payloads` | WARC payload digest         | [`warc::WarcPtr`] of the first copy     |
+//! | `runs`     | u64 run id (big-endian)     | the run's record (JSON, see `crawl`)    |
+//!
+//! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
+//! process at a time own a store.
 //!
 //! Everything a page changes (its article, version, aliases, the links it queued, its own
 //! frontier state) is written in one sled transaction after its WARC record is on disk, so
@@ -118,7 +122,67 @@ pub struct Store {
     aliases: sled::Tree,
     content: sled::Tree,
     payloads: sled::Tree,
+    runs: sled::Tree,
     warc: Mutex<Option<WarcWriter>>,
+    /// Held (OS file lock) for the life of the Store; the OS drops it when the process dies,
+    /// so a killed crawl never blocks the next one.
+    _lock: std::fs::File,
+}
+
+/// Who holds a store: written into `store/luutru.lock` by the holder.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct LockHolder {
+    pub pid: u32,
+    pub since: DateTime<Utc>,
+    pub command: String,
+}
+
+/// Takes the store's lock file, or says who holds it.
+fn take_lock(dir: &Path, command: &str) -> Result<std::fs::File> {
+    use std::io::{Read, Seek, Write};
+    let path = dir.join("luutru.lock");
+    let open_err = |e: std::io::Error| Error::OpenStore {
+        path: dir.to_path_buf(),
+        message: format!("lock file {}: {e}", path.display()),
+    };
+    let mut f = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)
+        .map_err(open_err)?;
+    match f.try_lock() {
+        Ok(()) => {}
+        Err(std::fs::TryLockError::WouldBlock) => {
+            let mut text = String::new();
+            let _ = f.read_to_string(&mut text);
+            let holder = match serde_json::from_str::<LockHolder>(&text) {
+                Ok(h) => format!(
+                    "luutru process {} (`{}`) since {}",
+                    h.pid,
+                    h.command,
+                    h.since.format("%Y-%m-%d %H:%M:%S UTC")
+                ),
+                Err(_) => "another luutru process".to_string(),
+            };
+            return Err(Error::StoreLocked {
+                path: dir.to_path_buf(),
+                holder,
+            });
+        }
+        Err(std::fs::TryLockError::Error(e)) => return Err(open_err(e)),
+    }
+    let holder = LockHolder {
+        pid: std::process::id(),
+        since: Utc::now(),
+        command: command.to_string(),
+    };
+    f.set_len(0).map_err(open_err)?;
+    f.rewind().map_err(open_err)?;
+    f.write_all(&enc(&holder)).map_err(open_err)?;
+    f.flush().map_err(open_err)?;
+    Ok(f)
 }
 
 /// Boxed: sled returns the abort error by value through every transactional call.
@@ -150,30 +214,20 @@ fn tx_result<T>(r: std::result::Result<T, TransactionError<Box<Error>>>) -> Resu
 }
 
 impl Store {
-    /// Opens (creating if needed) the store at `dir`.
-    pub fn open(dir: &Path) -> Result<Store> {
+    /// Opens (creating if needed) the store at `dir` for `command` (recorded in the lock
+    /// file so a second process can say who holds the store).
+    pub fn open(dir: &Path, command: &str) -> Result<Store> {
         let open_err = |message: String| Error::OpenStore {
             path: dir.to_path_buf(),
             message,
         };
         std::fs::create_dir_all(dir.join("warc")).map_err(|e| open_err(e.to_string()))?;
+        let lock = take_lock(dir, command)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             .cache_capacity(DEFAULT_CACHE_BYTES)
             .open()
-            .map_err(|e| {
-                let msg = e.to_string();
-                if msg.contains("lock")
-                    || msg.contains("WouldBlock")
-                    || msg.contains("temporarily unavailable")
-                {
-                    open_err(format!(
-                        "the database is in use by another luutru process ({msg})"
-                    ))
-                } else {
-                    open_err(msg)
-                }
-            })?;
+            .map_err(|e| open_err(e.to_string()))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
         let store = Store {
             meta: tree("meta")?,
@@ -185,6 +239,8 @@ impl Store {
             aliases: tree("aliases")?,
             content: tree("content")?,
             payloads: tree("payloads")?,
+            runs: tree("runs")?,
+            _lock: lock,
             dir: dir.to_path_buf(),
             db,
             warc: Mutex::new(None),
@@ -278,6 +334,50 @@ impl Store {
     pub fn finish_run(&self) -> Result<()> {
         self.meta.remove("run")?;
         self.flush()
+    }
+
+    /// A new run-record id: one per crawl process, even when it resumes an unfinished pass.
+    pub fn next_record_id(&self) -> Result<u64> {
+        let next = self
+            .meta
+            .update_and_fetch("last_record_id", |old| {
+                let n = old
+                    .and_then(|v| <[u8; 8]>::try_from(v).ok())
+                    .map(u64::from_be_bytes)
+                    .unwrap_or(0);
+                Some((n + 1).to_be_bytes().to_vec())
+            })?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(1);
+        Ok(next)
+    }
+
+    /// Stores the record of run `id` (JSON written by the crawl).
+    pub fn put_run_record(&self, id: u64, record: &[u8]) -> Result<()> {
+        self.runs.insert(id.to_be_bytes(), record)?;
+        Ok(())
+    }
+
+    /// Run records, newest first, at most `limit` (0 = all).
+    pub fn run_records(&self, limit: usize) -> Result<Vec<(u64, Vec<u8>)>> {
+        let mut out = Vec::new();
+        for item in self.runs.iter().rev() {
+            let (k, v) = item?;
+            let id = <[u8; 8]>::try_from(k.as_ref())
+                .map(u64::from_be_bytes)
+                .unwrap_or(0);
+            out.push((id, v.to_vec()));
+            if limit > 0 && out.len() >= limit {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    /// The record of run `id`.
+    pub fn run_record(&self, id: u64) -> Result<Option<Vec<u8>>> {
+        Ok(self.runs.get(id.to_be_bytes())?.map(|v| v.to_vec()))
     }
 
     /// Flushes sled to disk.
