@@ -68,6 +68,17 @@ pub enum Command {
     Show(ShowArgs),
     /// List the versions of one article, oldest first.
     History(HistoryArgs),
+    /// Dry-run extraction of saved pages or one live URL, printing each field and its
+    /// source: how selectors for a new site are written and checked.
+    Extract(ExtractArgs),
+    /// Re-extract the stored raw pages with the current selectors; new versions only where
+    /// the extracted content really differs (marked re-extracted).
+    Reextract(ReextractArgs),
+    /// Rebuild the database (store/db) from the WARC files alone; an existing database is
+    /// moved aside, never deleted.
+    ReindexDb,
+    /// Check the store: every version's WARC record and digests, hashes, aliases, queue.
+    Verify,
     /// Records of past crawl runs (newest first), or one run in full.
     Runs(RunsArgs),
     /// Configured sites: articles stored, last run, last change, template health.
@@ -92,6 +103,32 @@ pub enum RunsAction {
         /// Run id (the first column of `luutru runs`).
         id: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct ExtractArgs {
+    /// Use this site's selectors (default: none, i.e. the fallback chain alone).
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
+    /// Saved HTML files, or one http(s) URL to fetch.
+    #[arg(required = true, value_name = "FILE|URL")]
+    pub inputs: Vec<String>,
+    #[arg(long, value_enum, default_value_t = ExtractFormat::Text)]
+    pub format: ExtractFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum ExtractFormat {
+    Text,
+    Json,
+    Jsonl,
+}
+
+#[derive(Debug, Args)]
+pub struct ReextractArgs {
+    /// Only this site.
+    #[arg(long, value_name = "NAME")]
+    pub site: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -175,8 +212,8 @@ pub fn exit_code(e: &Error) -> i32 {
         | Error::ParseConfig { .. }
         | Error::InvalidConfig { .. }
         | Error::ConfigErrors(_)
-        | Error::InvalidRegex { .. }
-        | Error::InvalidSelector { .. }
+        | Error::InvalidRegex(_)
+        | Error::InvalidSelector(_)
         | Error::InvalidDateFilter { .. } => EXIT_USAGE,
         Error::StoreLocked { .. } => EXIT_LOCKED,
         Error::OpenStore { .. }
@@ -341,6 +378,61 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                 TextOrJson::Text => write_text(&view, &mut stdout).map_err(Error::WriteOutput)?,
             }
             Ok(EXIT_OK)
+        }
+        Command::Extract(args) => {
+            let results = run_extract(&cli, args).await?;
+            write_extracts(&results, args.format, &mut stdout)?;
+            Ok(EXIT_OK)
+        }
+        Command::Reextract(args) => {
+            let config = cli.load_config()?;
+            if let Some(name) = &args.site {
+                if config.site(name).is_none() {
+                    return Err(Error::InvalidConfig {
+                        path: config.path.clone(),
+                        message: format!("--site {name}: no such site"),
+                    });
+                }
+            }
+            let store = Store::open(&config.crawl.store, &cli.command_line())?;
+            let stats = crate::rebuild::reextract(&config, &store, args.site.as_deref())?;
+            writeln!(
+                stdout,
+                "re-extracted {} article(s): {} new version(s), {} unchanged, {} unreadable",
+                stats.responses, stats.versions, stats.unchanged, stats.damaged
+            )
+            .map_err(Error::WriteOutput)?;
+            Ok(EXIT_OK)
+        }
+        Command::ReindexDb => {
+            let config = cli.load_config()?;
+            let stats =
+                crate::rebuild::rebuild_db(&config, &config.crawl.store, &cli.command_line())?;
+            writeln!(
+                stdout,
+                "rebuilt from {} WARC record(s): {} article(s), {} later version(s), {} unchanged fetch(es), {} gone, {} out of scope, {} damaged",
+                stats.records, stats.articles, stats.versions, stats.unchanged, stats.gone, stats.out_of_scope, stats.damaged
+            )
+            .map_err(Error::WriteOutput)?;
+            Ok(EXIT_OK)
+        }
+        Command::Verify => {
+            let store = cli.open_existing_store()?;
+            let (checked, problems) = crate::rebuild::verify(&store)?;
+            for p in &problems {
+                writeln!(stdout, "PROBLEM {}: {}", p.url, p.message).map_err(Error::WriteOutput)?;
+            }
+            writeln!(
+                stdout,
+                "verified {checked} article(s): {} problem(s)",
+                problems.len()
+            )
+            .map_err(Error::WriteOutput)?;
+            Ok(if problems.is_empty() {
+                EXIT_OK
+            } else {
+                EXIT_STORE
+            })
         }
         Command::Runs(args) => {
             let store = cli.open_existing_store()?;
@@ -646,6 +738,206 @@ fn write_sites_table(rows: &[SiteRow], out: &mut dyn Write) -> std::io::Result<(
                 health.join("; ")
             }
         )?;
+    }
+    Ok(())
+}
+
+/// One input of `luutru extract` and what came out of it.
+#[derive(Debug, serde::Serialize)]
+pub struct ExtractResult {
+    pub file: String,
+    pub title: Option<String>,
+    pub published: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub modified: Option<chrono::DateTime<chrono::FixedOffset>>,
+    pub author: Option<String>,
+    pub summary: Option<String>,
+    pub body: String,
+    pub captions: Vec<String>,
+    pub sources: crate::extract::FieldSources,
+    pub warnings: Vec<String>,
+    pub links: usize,
+}
+
+async fn run_extract(cli: &Cli, args: &ExtractArgs) -> Result<Vec<ExtractResult>> {
+    // A config is needed only for --site; without it, extraction uses no selectors.
+    let config = match (&args.site, cli.config.exists()) {
+        (Some(_), _) => Some(cli.load_config()?),
+        (None, true) => cli.load_config().ok(),
+        (None, false) => None,
+    };
+    let selectors = match (&args.site, &config) {
+        (Some(name), Some(c)) => c
+            .site(name)
+            .ok_or_else(|| Error::InvalidConfig {
+                path: c.path.clone(),
+                message: format!(
+                    "--site {name}: no such site (configured: {})",
+                    c.sites
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            })?
+            .selectors
+            .clone(),
+        _ => Default::default(),
+    };
+    let now = chrono::Utc::now()
+        .with_timezone(&chrono::FixedOffset::east_opt(7 * 3600).expect("valid offset"));
+    let mut out = Vec::new();
+    for input in &args.inputs {
+        let (html, base) = if input.starts_with("http://") || input.starts_with("https://") {
+            fetch_for_extract(input, config.as_ref()).await?
+        } else {
+            let path = PathBuf::from(input);
+            let bytes = std::fs::read(&path).map_err(|source| Error::ReadFile {
+                path: path.clone(),
+                source,
+            })?;
+            let abs = std::fs::canonicalize(&path).unwrap_or(path);
+            let base = url::Url::from_file_path(&abs)
+                .unwrap_or_else(|_| url::Url::parse("file:///page.html").expect("static URL"));
+            (crate::extract::decode_html(&bytes, None), base)
+        };
+        let page = crate::extract::parse_page(&html, &base, &selectors, true, now);
+        let e = page.article.unwrap_or_default();
+        out.push(ExtractResult {
+            file: input.clone(),
+            title: e.title,
+            published: e.published,
+            modified: e.modified,
+            author: e.author,
+            summary: e.summary,
+            body: e.body,
+            captions: e.captions,
+            sources: e.sources,
+            warnings: e.warnings,
+            links: page.links.len(),
+        });
+    }
+    Ok(out)
+}
+
+/// Fetches one live page (following redirects) for `extract URL`.
+async fn fetch_for_extract(input: &str, config: Option<&Config>) -> Result<(String, url::Url)> {
+    let settings = config.map(|c| c.crawl.clone()).unwrap_or_default();
+    let fetcher = crate::fetch::Fetcher::new(crate::fetch::FetchOptions {
+        user_agent: settings.user_agent.clone(),
+        timeout: settings.timeout,
+        connect_timeout: crate::fetch::DEFAULT_CONNECT_TIMEOUT.min(settings.timeout),
+        max_body: settings.max_body,
+    })?;
+    let mut url = crate::canon::parse_canonical(input)?;
+    for _ in 0..=crate::crawl::MAX_REDIRECTS {
+        let resp = fetcher
+            .fetch(&url, &Default::default())
+            .await
+            .map_err(|f| Error::FetchPage {
+                url: url.to_string(),
+                message: f.to_string(),
+            })?;
+        if (300..400).contains(&resp.status) {
+            if let Some(next) = resp.location() {
+                url = next;
+                continue;
+            }
+        }
+        if !(200..300).contains(&resp.status) {
+            return Err(Error::FetchPage {
+                url: url.to_string(),
+                message: format!("HTTP status {}", resp.status),
+            });
+        }
+        let body = resp
+            .decoded_body(settings.max_body)
+            .map_err(|f| Error::FetchPage {
+                url: url.to_string(),
+                message: f.to_string(),
+            })?;
+        return Ok((crate::extract::decode_html(&body, resp.content_type()), url));
+    }
+    Err(Error::FetchPage {
+        url: input.to_string(),
+        message: "too many redirects".into(),
+    })
+}
+
+fn write_extracts(
+    results: &[ExtractResult],
+    format: ExtractFormat,
+    out: &mut dyn Write,
+) -> Result<()> {
+    let w = Error::WriteOutput;
+    match format {
+        ExtractFormat::Json => {
+            serde_json::to_writer_pretty(&mut *out, results).map_err(|e| w(e.into()))?;
+            writeln!(out).map_err(w)?;
+        }
+        ExtractFormat::Jsonl => {
+            for r in results {
+                serde_json::to_writer(&mut *out, r).map_err(|e| w(e.into()))?;
+                writeln!(out).map_err(w)?;
+            }
+        }
+        ExtractFormat::Text => {
+            for r in results {
+                let src = |s: &Option<String>| s.clone().unwrap_or_else(|| "nothing".into());
+                writeln!(out, "== {}", r.file).map_err(w)?;
+                writeln!(
+                    out,
+                    "title     [{}]: {}",
+                    src(&r.sources.title),
+                    r.title.as_deref().unwrap_or("-")
+                )
+                .map_err(w)?;
+                writeln!(
+                    out,
+                    "published [{}]: {}",
+                    src(&r.sources.published),
+                    r.published
+                        .map(|d| d.to_rfc3339())
+                        .unwrap_or_else(|| "-".into())
+                )
+                .map_err(w)?;
+                if let Some(m) = r.modified {
+                    writeln!(
+                        out,
+                        "modified  [{}]: {}",
+                        src(&r.sources.modified),
+                        m.to_rfc3339()
+                    )
+                    .map_err(w)?;
+                }
+                writeln!(
+                    out,
+                    "author    [{}]: {}",
+                    src(&r.sources.author),
+                    r.author.as_deref().unwrap_or("-")
+                )
+                .map_err(w)?;
+                writeln!(
+                    out,
+                    "summary   [{}]: {}",
+                    src(&r.sources.summary),
+                    r.summary.as_deref().unwrap_or("-")
+                )
+                .map_err(w)?;
+                writeln!(
+                    out,
+                    "body      [{}]: {} paragraph(s), {} caption(s)",
+                    src(&r.sources.body),
+                    r.body.split("\n\n").filter(|p| !p.is_empty()).count(),
+                    r.captions.len()
+                )
+                .map_err(w)?;
+                writeln!(out, "links: {}", r.links).map_err(w)?;
+                for warning in &r.warnings {
+                    writeln!(out, "warning: {warning}").map_err(w)?;
+                }
+                writeln!(out, "\n{}\n", r.body).map_err(w)?;
+            }
+        }
     }
     Ok(())
 }

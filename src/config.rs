@@ -17,6 +17,7 @@ use regex::Regex;
 use serde::Deserialize;
 use url::Url;
 
+use crate::error::PatternError;
 use crate::extract::{SelectorSpec, SiteSelectors};
 use crate::{Error, Result};
 
@@ -162,7 +163,8 @@ pub struct Site {
     pub follow: Vec<Regex>,
     pub rate: f64,
     pub max_depth: u32,
-    pub selectors: SiteSelectors,
+    /// Shared: every page of the site borrows the same compiled selectors.
+    pub selectors: std::sync::Arc<SiteSelectors>,
 }
 
 impl Site {
@@ -388,11 +390,11 @@ fn validate(raw: RawConfig, path: &Path, base_dir: &Path) -> Result<Config> {
                 .filter_map(|r| match Regex::new(r) {
                     Ok(re) => Some(re),
                     Err(e) => {
-                        errors.push(Error::InvalidRegex {
+                        errors.push(Error::InvalidRegex(Box::new(PatternError {
                             path: path.to_path_buf(),
                             site: site_label.clone(),
                             field: field.into(),
-                            regex: r.clone(),
+                            text: r.clone(),
                             message: e
                                 .to_string()
                                 .lines()
@@ -400,7 +402,7 @@ fn validate(raw: RawConfig, path: &Path, base_dir: &Path) -> Result<Config> {
                                 .unwrap_or("")
                                 .trim()
                                 .to_string(),
-                        });
+                        })));
                         None
                     }
                 })
@@ -425,13 +427,13 @@ fn validate(raw: RawConfig, path: &Path, base_dir: &Path) -> Result<Config> {
                 match SelectorSpec::parse(text) {
                     Ok(s) => Some(s),
                     Err(message) => {
-                        errors.push(Error::InvalidSelector {
+                        errors.push(Error::InvalidSelector(Box::new(PatternError {
                             path: path.to_path_buf(),
                             site: site_label.clone(),
-                            field: field.into(),
-                            selector: text.clone(),
+                            field: format!("selectors.{field}"),
+                            text: text.clone(),
                             message,
-                        });
+                        })));
                         None
                     }
                 }
@@ -502,7 +504,7 @@ fn validate(raw: RawConfig, path: &Path, base_dir: &Path) -> Result<Config> {
             follow,
             rate,
             max_depth,
-            selectors,
+            selectors: std::sync::Arc::new(selectors),
         };
         for (text, whence) in seed_texts {
             match crate::canon::parse_canonical(&text) {

@@ -839,12 +839,16 @@ async fn process(
     let want_article = entry.kind == PageKind::Article;
     let content_type = resp.content_type().map(str::to_string);
     let base = url.clone();
-    let fetched_at = resp
-        .fetched_at
-        .with_timezone(&FixedOffset::east_opt(VN_OFFSET_SECS).expect("valid offset"));
+    let fetched_at = resp.fetched_at;
     let parsed = tokio::task::spawn_blocking(move || {
-        let html = decode_html(&decoded, content_type.as_deref());
-        parse_page(&html, &base, &selectors, want_article, fetched_at)
+        parse_response(
+            &selectors,
+            &base,
+            &decoded,
+            content_type.as_deref(),
+            want_article,
+            fetched_at,
+        )
     })
     .await
     .map_err(|e| Error::FetchPage {
@@ -888,7 +892,12 @@ async fn process(
     stats.lock().unwrap_or_else(|p| p.into_inner()).sources = Some(fields.sources.clone());
     let fa = FetchedArticle {
         site: site.name.clone(),
-        fetched_url: entry.url.clone(),
+        fetched_url: url.to_string(),
+        redirected_from: visited
+            .iter()
+            .filter(|u| **u != url && site.classify(u) == Some(PageKind::Article))
+            .map(|u| u.to_string())
+            .collect(),
         declared_canonical,
         content_hash: content_hash(&fields),
         fields,
@@ -904,6 +913,23 @@ async fn process(
         CommitResult::Unchanged { .. } => PageOutcome::Unchanged,
         _ => PageOutcome::Listing,
     })
+}
+
+/// Decodes and parses one response body (content-encoding already undone): the one place
+/// where crawl, re-extraction and rebuilds turn bytes into links and fields, so all three
+/// agree.
+pub fn parse_response(
+    selectors: &crate::extract::SiteSelectors,
+    url: &Url,
+    decoded: &[u8],
+    content_type: Option<&str>,
+    want_article: bool,
+    fetched_at: chrono::DateTime<Utc>,
+) -> crate::extract::ParsedPage {
+    let html = decode_html(decoded, content_type);
+    let at =
+        fetched_at.with_timezone(&FixedOffset::east_opt(VN_OFFSET_SECS).expect("valid offset"));
+    parse_page(&html, url, selectors, want_article, at)
 }
 
 /// True when this path has produced more distinct query strings this run than allowed.

@@ -25,22 +25,10 @@ pub enum Error {
     ConfigErrors(Vec<Error>),
     #[error("{path}: {message}")]
     InvalidConfig { path: PathBuf, message: String },
-    #[error("{path}: site `{site}`, field `{field}`: invalid regex `{regex}`: {message}")]
-    InvalidRegex {
-        path: PathBuf,
-        site: String,
-        field: String,
-        regex: String,
-        message: String,
-    },
-    #[error("{path}: site `{site}`, field `selectors.{field}`: invalid CSS selector `{selector}`: {message}")]
-    InvalidSelector {
-        path: PathBuf,
-        site: String,
-        field: String,
-        selector: String,
-        message: String,
-    },
+    #[error("{0}")]
+    InvalidRegex(Box<PatternError>),
+    #[error("{0}")]
+    InvalidSelector(Box<PatternError>),
     #[error("invalid URL `{url}`: {message}")]
     InvalidUrl { url: String, message: String },
     #[error("cannot fetch {url}: {message}")]
@@ -83,6 +71,37 @@ pub enum Error {
     InvalidDateFilter { input: String },
     #[error("search index {path}: {message}")]
     SearchIndex { path: PathBuf, message: String },
+}
+
+/// A regex or CSS selector in the config that does not compile. Boxed inside [`Error`]
+/// so every `Result` stays small.
+#[derive(Debug)]
+pub struct PatternError {
+    pub path: PathBuf,
+    pub site: String,
+    /// `allow`, `deny`, `article`, `follow`, or `selectors.<field>`.
+    pub field: String,
+    pub text: String,
+    pub message: String,
+}
+
+impl std::fmt::Display for PatternError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let kind = if self.field.starts_with("selectors.") {
+            "CSS selector"
+        } else {
+            "regex"
+        };
+        write!(
+            f,
+            "{}: site `{}`, field `{}`: invalid {kind} `{}`: {}",
+            self.path.display(),
+            self.site,
+            self.field,
+            self.text,
+            self.message
+        )
+    }
 }
 
 /// Result alias used across the library.

@@ -24,6 +24,7 @@ pub mod fetch;
 pub mod neardup;
 pub mod politeness;
 pub mod query;
+pub mod rebuild;
 pub mod search;
 pub mod store;
 

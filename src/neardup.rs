@@ -59,6 +59,11 @@ const _: () = assert!(BANDS * ROWS <= NUM_HASHES);
 pub struct Signature([u32; NUM_HASHES]);
 
 impl Signature {
+    /// A signature from stored hashes (as [`hashes`](Self::hashes) gave them).
+    pub fn from_hashes(hashes: [u32; NUM_HASHES]) -> Self {
+        Signature(hashes)
+    }
+
     pub fn hashes(&self) -> &[u32; NUM_HASHES] {
         &self.0
     }

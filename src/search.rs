@@ -40,8 +40,8 @@ use tantivy::query::{
     TermQuery,
 };
 use tantivy::schema::{
-    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED,
-    STORED, STRING,
+    Field, IndexRecordOption, Schema, TextFieldIndexing, TextOptions, Value, FAST, INDEXED, STORED,
+    STRING,
 };
 use tantivy::tokenizer::{Token, TokenStream, Tokenizer};
 use tantivy::{
@@ -310,9 +310,7 @@ impl TextQuery {
             let p = pattern(phrase);
             let mut found = false;
             for (line, weight) in &lines {
-                // Phrases start and end at a space, so matches cannot overlap a shared space
-                // and `matches` counts each occurrence once.
-                let tf = line.matches(&p).count();
+                let tf = count_from_spaces(line, &p);
                 if tf > 0 {
                     found = true;
                     score += weight * tf as f32 / (tf as f32 + 1.2);
@@ -324,6 +322,19 @@ impl TextQuery {
         }
         Some(score)
     }
+}
+
+/// Occurrences of `pattern` (which starts with a space) in `line`, overlapping ones
+/// included: in `" camera camera "` the words share a space, so `" camera "` occurs twice.
+fn count_from_spaces(line: &str, pattern: &str) -> usize {
+    let mut n = 0;
+    let mut from = 0;
+    while let Some(i) = line[from..].find(pattern) {
+        n += 1;
+        // The match starts with an ASCII space, so one byte on is a char boundary.
+        from += i + 1;
+    }
+    n
 }
 
 // ---- snippets ----
@@ -593,7 +604,8 @@ impl Fields {
     /// The filter as index clauses (scoring nothing).
     fn filter_clauses(&self, filter: &Filter) -> Vec<(Occur, Box<dyn Query>)> {
         let mut clauses: Vec<(Occur, Box<dyn Query>)> = Vec::new();
-        let unscored = |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
+        let unscored =
+            |q: Box<dyn Query>| -> Box<dyn Query> { Box::new(ConstScoreQuery::new(q, 0.0)) };
         if !filter.sites.is_empty() {
             let sites: Vec<(Occur, Box<dyn Query>)> = filter
                 .sites
@@ -676,7 +688,11 @@ impl Fields {
     }
 
     fn hit(&self, doc: &TantivyDocument, query: &TextQuery, score: f32) -> Hit {
-        let text = |f: Field| doc.get_first(f).and_then(|v| v.as_str()).map(str::to_string);
+        let text = |f: Field| {
+            doc.get_first(f)
+                .and_then(|v| v.as_str())
+                .map(str::to_string)
+        };
         let title = text(self.title);
         let summary = text(self.summary);
         let body = text(self.body).unwrap_or_default();
@@ -689,8 +705,7 @@ impl Fields {
         Hit {
             url: text(self.url).unwrap_or_default(),
             site: text(self.site).unwrap_or_default(),
-            published: text(self.published_at)
-                .and_then(|p| DateTime::parse_from_rfc3339(&p).ok()),
+            published: text(self.published_at).and_then(|p| DateTime::parse_from_rfc3339(&p).ok()),
             version: doc
                 .get_first(self.version)
                 .and_then(|v| v.as_u64())
@@ -1149,7 +1164,8 @@ pub(crate) mod fixture {
             .split('/')
             .next()
             .unwrap_or("");
-        let request = format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: luutru-test\r\n\r\n");
+        let request =
+            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: luutru-test\r\n\r\n");
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
             body.len()
@@ -1194,6 +1210,7 @@ pub(crate) mod fixture {
             site: p.site.to_string(),
             fetched_url: p.url.to_string(),
             declared_canonical: None,
+            redirected_from: Vec::new(),
             content_hash: content_hash(&fields),
             fields,
             http_status: 200,
@@ -1289,7 +1306,7 @@ pub(crate) mod fixture {
 
     pub fn build() -> Fixture {
         let dir = tempfile::tempdir().expect("tempdir");
-        let store = Store::open(dir.path()).expect("open store");
+        let store = Store::open(dir.path(), "test").expect("open store");
         for p in pages() {
             commit(&store, &p, &html(p.title, p.body));
         }
@@ -1323,7 +1340,7 @@ mod tests {
         u
     }
 
-    fn sorted<'a>(mut v: Vec<&'a str>) -> Vec<&'a str> {
+    fn sorted(mut v: Vec<&str>) -> Vec<&str> {
         v.sort_unstable();
         v
     }
@@ -1371,21 +1388,30 @@ mod tests {
         );
         assert!(TextQuery::parse("  - \"\" ... ").is_empty());
         let unterminated = TextQuery::parse("\"chi linh");
-        assert_eq!(unterminated.required, vec![vec!["chi".to_string(), "linh".into()]]);
+        assert_eq!(
+            unterminated.required,
+            vec![vec!["chi".to_string(), "linh".into()]]
+        );
     }
 
     #[test]
     fn in_memory_matching_has_phrase_and_exclusion_semantics() {
         let q = TextQuery::parse("\"camera giam sat\"");
         assert!(q.score_texts(&[("Lắp camera giám sát.", 1.0)]).is_some());
-        assert!(q.score_texts(&[("camera, giám đốc sát cánh", 1.0)]).is_none());
+        assert!(q
+            .score_texts(&[("camera, giám đốc sát cánh", 1.0)])
+            .is_none());
         // A phrase must sit in one field, not across two.
         assert!(q
             .score_texts(&[("camera", 1.0), ("giám sát", 1.0)])
             .is_none());
         let q = TextQuery::parse("camera -linh");
-        assert!(q.score_texts(&[("camera", 1.0), ("Chí Linh", 1.0)]).is_none());
-        assert!(q.score_texts(&[("camera", 1.0), ("linhtinh", 1.0)]).is_some());
+        assert!(q
+            .score_texts(&[("camera", 1.0), ("Chí Linh", 1.0)])
+            .is_none());
+        assert!(q
+            .score_texts(&[("camera", 1.0), ("linhtinh", 1.0)])
+            .is_some());
         let more = TextQuery::parse("camera")
             .score_texts(&[("camera camera", 1.0)])
             .expect("match");
@@ -1424,7 +1450,11 @@ mod tests {
         let hits = idx.search("duong dong trieu", &all, 10).expect("search");
         assert_eq!(urls(&hits), [DONG_TRIEU]);
         assert!(hits[0].snippet.contains("«đường»"), "{}", hits[0].snippet);
-        assert!(hits[0].snippet.contains("«Đông Triều»"), "{}", hits[0].snippet);
+        assert!(
+            hits[0].snippet.contains("«Đông Triều»"),
+            "{}",
+            hits[0].snippet
+        );
         let hits = idx.search("hoi nghi TONG ket", &all, 10).expect("search");
         assert_eq!(urls(&hits), [HOI_NGHI]);
         // "d" finds "Đ" in the author field; the snippet falls back to the text's opening.
@@ -1435,7 +1465,10 @@ mod tests {
             "{}",
             hits[0].snippet
         );
-        assert!(idx.search("khong co tu nay", &all, 10).expect("search").is_empty());
+        assert!(idx
+            .search("khong co tu nay", &all, 10)
+            .expect("search")
+            .is_empty());
     }
 
     #[test]
@@ -1444,7 +1477,10 @@ mod tests {
         let idx = indexed(&f);
         let all = Filter::default();
         let q = |t: &str| idx.search(t, &all, 10).expect("search");
-        assert_eq!(urls(&q("camera giam sat")), sorted(vec![CHI_LINH, GIAM_DOC]));
+        assert_eq!(
+            urls(&q("camera giam sat")),
+            sorted(vec![CHI_LINH, GIAM_DOC])
+        );
         assert_eq!(urls(&q("\"camera giam sat\"")), [CHI_LINH]);
         assert_eq!(urls(&q("camera -\"chi linh\"")), [GIAM_DOC]);
         assert_eq!(urls(&q("camera -linh")), [GIAM_DOC]);
@@ -1459,7 +1495,10 @@ mod tests {
             "{}",
             hits[0].snippet
         );
-        assert_eq!(hits[0].title.as_deref(), Some("Chí Linh lắp đặt camera giám sát giao thông"));
+        assert_eq!(
+            hits[0].title.as_deref(),
+            Some("Chí Linh lắp đặt camera giám sát giao thông")
+        );
         assert_eq!(hits[0].version, 2);
         assert_eq!(
             hits[0].published.map(|p| p.to_rfc3339()).as_deref(),
@@ -1475,7 +1514,10 @@ mod tests {
             sites: vec!["quangninh".into()],
             ..Filter::default()
         };
-        assert_eq!(urls(&idx.search("chi linh", &sites, 10).unwrap()), [DONG_TRIEU]);
+        assert_eq!(
+            urls(&idx.search("chi linh", &sites, 10).unwrap()),
+            [DONG_TRIEU]
+        );
         let since = Filter {
             since: Some(parse_date_bound("2021-04", false).unwrap()),
             until: Some(parse_date_bound("2021", true).unwrap()),
@@ -1556,7 +1598,11 @@ mod tests {
         let hits = search_as_of(&f.store, "thi diem", at, &all, 10).unwrap();
         assert_eq!(urls(&hits), [CHI_LINH]);
         assert_eq!(hits[0].version, 1);
-        assert!(hits[0].snippet.contains("«thí điểm»"), "{}", hits[0].snippet);
+        assert!(
+            hits[0].snippet.contains("«thí điểm»"),
+            "{}",
+            hits[0].snippet
+        );
         assert!(search_as_of(&f.store, "\"chinh thuc\"", at, &all, 10)
             .unwrap()
             .is_empty());
@@ -1588,8 +1634,7 @@ mod tests {
         // Relevance: more matching fields rank higher; the limit keeps the best.
         let hits = search_as_of(&f.store, "chi linh", now, &all, 1).unwrap();
         assert_eq!(urls(&hits), [CHI_LINH]);
-        let newest =
-            search_as_of_ordered(&f.store, "", now, &all, 0, SearchOrder::Newest).unwrap();
+        let newest = search_as_of_ordered(&f.store, "", now, &all, 0, SearchOrder::Newest).unwrap();
         let order: Vec<&str> = newest.iter().map(|h| h.url.as_str()).collect();
         assert_eq!(order, [GIAM_DOC, HOI_NGHI, DONG_TRIEU, CHI_LINH, THONG_BAO]);
     }

@@ -81,6 +81,8 @@ pub struct FetchedArticle {
     pub fetched_url: String,
     /// `<link rel=canonical>` when it names an article page of the same site.
     pub declared_canonical: Option<String>,
+    /// Other spellings that led here (redirect hops before `fetched_url`).
+    pub redirected_from: Vec<String>,
     pub fields: Extracted,
     pub content_hash: String,
     pub http_status: u16,
@@ -300,6 +302,92 @@ impl Store {
             self.payloads.insert(digest.as_bytes(), enc(&ptr))?;
         }
         Ok(ptr)
+    }
+
+    /// The first archived copy of a payload, by its digest.
+    pub fn payload_ptr(&self, digest: &str) -> Result<Option<WarcPtr>> {
+        match self.payloads.get(digest.as_bytes())? {
+            Some(v) => Ok(Some(dec(digest.as_bytes(), &v)?)),
+            None => Ok(None),
+        }
+    }
+
+    /// Remembers `ptr` as the first copy of its payload (database rebuilds).
+    pub fn note_payload(&self, ptr: &WarcPtr) -> Result<()> {
+        self.payloads
+            .compare_and_swap(
+                ptr.payload_digest.as_bytes(),
+                None as Option<&[u8]>,
+                Some(enc(ptr)),
+            )?
+            .ok();
+        Ok(())
+    }
+
+    /// Appends a re-extracted version (same raw page, new fields) to `url`'s history.
+    pub fn append_reextracted(
+        &self,
+        url: &str,
+        from: &VersionRecord,
+        fields: Extracted,
+        hash: String,
+    ) -> Result<u32> {
+        tx_result(
+            (&self.articles, &self.versions, &self.content).transaction(|(ar, ve, co)| {
+                let Some(mut a) = get_article(ar, url)? else {
+                    return Err(ConflictableTransactionError::Abort(Box::new(
+                        Error::ArticleNotFound(url.to_string()),
+                    )));
+                };
+                let number = a.versions + 1;
+                let v = VersionRecord {
+                    number,
+                    fetched_at: from.fetched_at,
+                    fetched_url: from.fetched_url.clone(),
+                    http_status: from.http_status,
+                    content_hash: hash.clone(),
+                    changed: changed_fields(&from.fields, &fields),
+                    fields: fields.clone(),
+                    warc: from.warc.clone(),
+                    reextracted: true,
+                };
+                ve.insert(version_key(url, number), enc(&v))?;
+                a.versions = number;
+                a.content_hash = hash.clone();
+                co.insert(content_key(&a.site, &hash), url.as_bytes())?;
+                ar.insert(url.as_bytes(), enc(&a))?;
+                Ok(number)
+            }),
+        )
+    }
+
+    /// Problems in the queue's two trees (each queued URL indexed once, known to the frontier).
+    pub fn check_queue(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self.queue.iter() {
+            let (seq, url) = item?;
+            match self.queue_index.get(&url)? {
+                Some(s) if s == seq => {}
+                _ => out.push(format!(
+                    "queued {} has no matching index entry",
+                    String::from_utf8_lossy(&url)
+                )),
+            }
+            if !self.frontier.contains_key(&url)? {
+                out.push(format!(
+                    "queued {} is unknown to the frontier",
+                    String::from_utf8_lossy(&url)
+                ));
+            }
+        }
+        if self.queue_index.len() != self.queue.len() {
+            out.push(format!(
+                "queue has {} entries, its index {}",
+                self.queue.len(),
+                self.queue_index.len()
+            ));
+        }
+        Ok(out)
     }
 
     // ---- runs ----
@@ -605,6 +693,11 @@ fn commit_article(
     // then the same content under another URL of the same site, else a new article.
     let has_content = fa.fields.title.is_some() && !fa.fields.body.is_empty();
     let mut key = article_key(al, &fa.fetched_url)?;
+    for hop in &fa.redirected_from {
+        if key.is_none() {
+            key = article_key(al, hop)?;
+        }
+    }
     if key.is_none() {
         if let Some(c) = &fa.declared_canonical {
             key = Some(article_key(al, c)?.unwrap_or_else(|| c.clone()));
@@ -619,6 +712,7 @@ fn commit_article(
 
     let existing = get_article(ar, &key)?;
     let mut spellings = vec![fa.fetched_url.clone()];
+    spellings.extend(fa.redirected_from.iter().cloned());
     if let Some(c) = &fa.declared_canonical {
         spellings.push(c.clone());
     }

@@ -3,7 +3,7 @@
 //! Parts: [`expected`] (load one site), [`SITES`], the data types ([`Expected`],
 //! [`ExpectedArticle`], [`Change`], [`Caption`], [`Patterns`]), [`ArticleState`] (an article
 //! as it reads on a given fixture day, changes applied) and a small independent search
-//! oracle ([`fold`], [`tokens`], [`ArticleState::has_phrase`]) for checking search results
+//! oracle ([`fold`], [`tokens`], [`Query`], [`Expected::query`]) for checking search results
 //! against the data instead of against strings written in test code.
 
 use std::collections::BTreeMap;
@@ -154,6 +154,54 @@ impl ArticleState<'_> {
     }
 }
 
+/// A search query in luutru's syntax, folded: words ANDed, `"quoted phrases"`, `-excluded`
+/// words.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Query {
+    pub phrases: Vec<Vec<String>>,
+    pub excluded: Vec<String>,
+}
+
+impl Query {
+    pub fn parse(q: &str) -> Query {
+        let mut out = Query::default();
+        let mut rest = q;
+        while let Some(start) = rest.find('"') {
+            let (before, after) = rest.split_at(start);
+            let after = &after[1..];
+            let end = after.find('"').unwrap_or(after.len());
+            out.push_words(before);
+            let phrase = tokens(&after[..end]);
+            if !phrase.is_empty() {
+                out.phrases.push(phrase);
+            }
+            rest = after.get(end + 1..).unwrap_or_default();
+        }
+        out.push_words(rest);
+        out
+    }
+
+    fn push_words(&mut self, text: &str) {
+        for w in text.split_whitespace() {
+            match w.strip_prefix('-') {
+                Some(x) => self.excluded.extend(tokens(x)),
+                None => self.phrases.extend(tokens(w).into_iter().map(|t| vec![t])),
+            }
+        }
+    }
+
+    /// Whether `text` satisfies the query.
+    pub fn matches(&self, text: &str) -> bool {
+        let hay = tokens(text);
+        !self.phrases.is_empty()
+            && self
+                .phrases
+                .iter()
+                .all(|p| hay.windows(p.len()).any(|w| w == p.as_slice()))
+            && !self.excluded.iter().any(|x| hay.contains(x))
+    }
+}
+
 impl ExpectedArticle {
     /// Main path and aliases.
     pub fn all_paths(&self) -> Vec<&str> {
@@ -229,7 +277,10 @@ impl Expected {
 
     /// Articles first published on `day` (day > 1: new articles).
     pub fn new_on(&self, day: u32) -> Vec<&ExpectedArticle> {
-        self.articles.iter().filter(|a| a.first_day == day).collect()
+        self.articles
+            .iter()
+            .filter(|a| a.first_day == day)
+            .collect()
     }
 
     /// Every change happening on `day`, with its article.
@@ -237,6 +288,18 @@ impl Expected {
         self.articles
             .iter()
             .flat_map(|a| a.changes_on(day).into_iter().map(move |c| (a, c)))
+            .collect()
+    }
+
+    /// Articles live on `day` matching a query in luutru's syntax (see [`Query`]).
+    pub fn query(&self, day: u32, query: &str) -> Vec<&ExpectedArticle> {
+        let q = Query::parse(query);
+        self.articles
+            .iter()
+            .filter(|a| {
+                let s = a.on_day(day);
+                s.is_live() && q.matches(&s.search_text())
+            })
             .collect()
     }
 
@@ -258,8 +321,7 @@ pub fn expected(site: &str) -> Expected {
         .join("tests/fixtures")
         .join(site)
         .join("expected.toml");
-    let text =
-        std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()));
     toml::from_str(&text).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
 }
 

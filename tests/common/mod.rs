@@ -8,8 +8,9 @@
 //! running server) and [`selectors`]. The fixtures and their formats are described in
 //! `tests/fixtures/README.md`.
 //!
-//! Each test crate includes this module with `mod common;` and uses a different part of it.
-#![allow(dead_code)]
+//! Each test crate includes this module with `mod common;` and uses a different part of it,
+//! so what one crate leaves unused is not dead code.
+#![allow(dead_code, unused_imports)]
 
 pub mod expected;
 pub mod http;
@@ -18,7 +19,9 @@ pub mod server;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-pub use expected::{expected, fold, tokens, ArticleState, Change, Expected, ExpectedArticle, SITES};
+pub use expected::{
+    expected, fold, tokens, ArticleState, Change, Expected, ExpectedArticle, Query, SITES,
+};
 pub use server::{route_key, Fault, FixtureServer, LoggedRequest, Robots};
 
 /// `tests/fixtures/`.
@@ -44,7 +47,10 @@ pub fn write_config(dir: &Path, toml_body: &str) -> PathBuf {
 pub fn crawl_table(overrides: &[(&str, &str)]) -> String {
     let mut keys: Vec<(String, String)> = [
         ("store", "\"store\""),
-        ("user_agent", "\"luutru-test/0.1 (+https://example.org/luutru)\""),
+        (
+            "user_agent",
+            "\"luutru-test/0.1 (+https://example.org/luutru)\"",
+        ),
         ("concurrency", "8"),
         ("rate", "0.0"),
         ("timeout", "\"10s\""),

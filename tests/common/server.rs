@@ -89,7 +89,10 @@ impl LoggedRequest {
     /// The first value of a header, by case-insensitive name.
     pub fn header(&self, name: &str) -> Option<&str> {
         let name = name.to_ascii_lowercase();
-        self.headers.iter().find(|(k, _)| *k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| *k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     /// The path without query and without `;jsessionid=…`.
@@ -356,7 +359,10 @@ fn load_site(site: &str) -> SiteData {
                 .rev()
                 .find(|k| root.join(format!("day{k}")).join(&spec.file).is_file())
                 .unwrap_or_else(|| {
-                    panic!("{site} day {n}: route {key} names a missing file {}", spec.file)
+                    panic!(
+                        "{site} day {n}: route {key} names a missing file {}",
+                        spec.file
+                    )
                 });
             let page = pages
                 .entry((found, spec.clone()))
@@ -464,7 +470,9 @@ impl FixtureServer {
         listener
             .set_nonblocking(true)
             .expect("a fresh listener accepts non-blocking mode");
-        let addr = listener.local_addr().expect("a bound listener has an address");
+        let addr = listener
+            .local_addr()
+            .expect("a bound listener has an address");
         let shared = Arc::new(Shared {
             site: data,
             state: Mutex::new(State_ {
@@ -519,7 +527,10 @@ impl FixtureServer {
 
     /// `base()` + a root-relative path and query.
     pub fn url(&self, path_and_query: &str) -> String {
-        assert!(path_and_query.starts_with('/'), "not root-relative: {path_and_query}");
+        assert!(
+            path_and_query.starts_with('/'),
+            "not root-relative: {path_and_query}"
+        );
         format!("{}{path_and_query}", self.base())
     }
 
@@ -576,7 +587,12 @@ impl FixtureServer {
     /// Requests for `path` with any query (or none).
     pub fn hits_path(&self, path: &str) -> usize {
         let path = strip_jsessionid(path);
-        self.shared.lock().log.iter().filter(|r| r.path() == path).count()
+        self.shared
+            .lock()
+            .log
+            .iter()
+            .filter(|r| r.path() == path)
+            .count()
     }
 
     /// What `/robots.txt` answers from now on.
@@ -702,7 +718,12 @@ fn plan(site: &SiteData, st: &mut State_, method: &str, pq: &str) -> Plan {
     let key = route_key(pq);
     let path = key.split('?').next().unwrap_or_default().to_string();
     let fault_pos = st.faults.iter().position(|f| {
-        f.remaining != Some(0) && if f.key.contains('?') { f.key == key } else { f.key == path }
+        f.remaining != Some(0)
+            && if f.key.contains('?') {
+                f.key == key
+            } else {
+                f.key == path
+            }
     });
     let day = &site.days[st.day.clamp(1, site.days.len()) - 1];
     let route = day
@@ -710,7 +731,7 @@ fn plan(site: &SiteData, st: &mut State_, method: &str, pq: &str) -> Plan {
         .get(&key)
         .or_else(|| without_tracking(&key).and_then(|k| day.routes.get(&k)))
         .cloned();
-    let mut render = |st: &mut State_| match &route {
+    let render = |st: &mut State_| match &route {
         Some(Route::File(page)) => Some(render_page(site, st, &key, page, day)),
         _ => None,
     };
@@ -791,10 +812,22 @@ fn render_page(
 }
 
 const THU_LOWER: [&str; 7] = [
-    "Thứ hai", "Thứ ba", "Thứ tư", "Thứ năm", "Thứ sáu", "Thứ bảy", "Chủ nhật",
+    "Thứ hai",
+    "Thứ ba",
+    "Thứ tư",
+    "Thứ năm",
+    "Thứ sáu",
+    "Thứ bảy",
+    "Chủ nhật",
 ];
 const THU_TITLE: [&str; 7] = [
-    "Thứ Hai", "Thứ Ba", "Thứ Tư", "Thứ Năm", "Thứ Sáu", "Thứ Bảy", "Chủ Nhật",
+    "Thứ Hai",
+    "Thứ Ba",
+    "Thứ Tư",
+    "Thứ Năm",
+    "Thứ Sáu",
+    "Thứ Bảy",
+    "Chủ Nhật",
 ];
 
 /// The `{{TODAY}}`/`{{NOW}}` formats of `routes.toml`: `{thu}` "Thứ tư", `{Thu}` "Thứ Tư",
@@ -850,11 +883,17 @@ fn not_modified(page: &FilePage, headers: &[(String, String)]) -> bool {
     if !page.validators {
         return false;
     }
-    let get = |n: &str| headers.iter().find(|(k, _)| k == n).map(|(_, v)| v.as_str());
+    let get = |n: &str| {
+        headers
+            .iter()
+            .find(|(k, _)| k == n)
+            .map(|(_, v)| v.as_str())
+    };
     if let Some(inm) = get("if-none-match") {
-        return inm.split(',').map(str::trim).any(|t| {
-            t == "*" || t.strip_prefix("W/").unwrap_or(t) == page.etag
-        });
+        return inm
+            .split(',')
+            .map(str::trim)
+            .any(|t| t == "*" || t.strip_prefix("W/").unwrap_or(t) == page.etag);
     }
     if let Some(ims) = get("if-modified-since") {
         if let Ok(since) = DateTime::parse_from_rfc2822(ims) {
@@ -899,12 +938,30 @@ async fn execute(plan: Plan, pq: &str, headers: &[(String, String)]) -> Response
             &[("allow", "GET, HEAD".to_string())],
             Body::from(small_page("405", "Phương thức không được hỗ trợ")),
         ),
-        Plan::NotFound => html(404, small_page("404 - Không tìm thấy trang", "Trang bạn yêu cầu không tồn tại.")),
-        Plan::Status(410) => html(410, small_page("410 - Bài viết đã bị gỡ bỏ", "Bài viết này không còn được cung cấp.")),
-        Plan::Status(code) => html(code, small_page(&format!("Lỗi {code}"), "Không tìm thấy trang.")),
+        Plan::NotFound => html(
+            404,
+            small_page(
+                "404 - Không tìm thấy trang",
+                "Trang bạn yêu cầu không tồn tại.",
+            ),
+        ),
+        Plan::Status(410) => html(
+            410,
+            small_page(
+                "410 - Bài viết đã bị gỡ bỏ",
+                "Bài viết này không còn được cung cấp.",
+            ),
+        ),
+        Plan::Status(code) => html(
+            code,
+            small_page(&format!("Lỗi {code}"), "Không tìm thấy trang."),
+        ),
         Plan::Redirect(to) => response(
             301,
-            &[("location", to), ("content-type", "text/html; charset=utf-8".to_string())],
+            &[
+                ("location", to),
+                ("content-type", "text/html; charset=utf-8".to_string()),
+            ],
             Body::from(small_page("Đã chuyển", "Trang đã được chuyển.")),
         ),
         Plan::Page(r) => page_response(r, headers),
@@ -932,14 +989,20 @@ async fn execute_fault(
         }
     };
     match fault {
-        Fault::Status(code, _) => html(code, small_page(&format!("Lỗi {code}"), "Máy chủ đang bận.")),
+        Fault::Status(code, _) => html(
+            code,
+            small_page(&format!("Lỗi {code}"), "Máy chủ đang bận."),
+        ),
         Fault::RetryAfter(secs) => response(
             429,
             &[
                 ("retry-after", secs.to_string()),
                 ("content-type", "text/html; charset=utf-8".to_string()),
             ],
-            Body::from(small_page("429 - Quá nhiều yêu cầu", "Vui lòng thử lại sau.")),
+            Body::from(small_page(
+                "429 - Quá nhiều yêu cầu",
+                "Vui lòng thử lại sau.",
+            )),
         ),
         Fault::RetryAfterDate(secs) => {
             let at = Utc::now() + chrono::Duration::seconds(i64::try_from(secs).unwrap_or(0));
@@ -958,8 +1021,7 @@ async fn execute_fault(
         }
         Fault::Huge(total) => {
             let chunk = Bytes::from(
-                "<p>Dữ liệu rất lớn dùng để kiểm tra giới hạn dung lượng trang.</p>\n"
-                    .repeat(1024),
+                "<p>Dữ liệu rất lớn dùng để kiểm tra giới hạn dung lượng trang.</p>\n".repeat(1024),
             );
             let stream = futures_util::stream::unfold(total, move |left| {
                 let chunk = chunk.clone();
@@ -968,7 +1030,10 @@ async fn execute_fault(
                         return None;
                     }
                     let n = usize::try_from(left).unwrap_or(usize::MAX).min(chunk.len());
-                    Some((Ok::<Bytes, std::io::Error>(chunk.slice(..n)), left - n as u64))
+                    Some((
+                        Ok::<Bytes, std::io::Error>(chunk.slice(..n)),
+                        left - n as u64,
+                    ))
                 }
             });
             response(
@@ -992,10 +1057,18 @@ async fn execute_fault(
             let (body, ct) = body_or_filler(page);
             let full = body.len();
             let half = Bytes::from(body).slice(..full / 2);
-            let stream = futures_util::stream::iter(vec![
-                Ok::<Bytes, std::io::Error>(half),
-                Err(std::io::Error::other("fixture: connection cut (Fault::Truncated)")),
-            ]);
+            // The pause lets hyper flush the headers and the half body before the error
+            // makes it drop the connection.
+            let cut = futures_util::stream::once(async {
+                tokio::time::sleep(Duration::from_millis(100)).await;
+                Err(std::io::Error::other(
+                    "fixture: connection cut (Fault::Truncated)",
+                ))
+            });
+            let stream = futures_util::StreamExt::chain(
+                futures_util::stream::iter([Ok::<Bytes, std::io::Error>(half)]),
+                cut,
+            );
             response(
                 200,
                 &[("content-type", ct), ("content-length", full.to_string())],
@@ -1031,7 +1104,13 @@ async fn execute_fault(
             tokio::time::sleep(Duration::from_millis(ms)).await;
             match page {
                 Some(r) => page_response(r, headers),
-                None => html(404, small_page("404 - Không tìm thấy trang", "Trang bạn yêu cầu không tồn tại.")),
+                None => html(
+                    404,
+                    small_page(
+                        "404 - Không tìm thấy trang",
+                        "Trang bạn yêu cầu không tồn tại.",
+                    ),
+                ),
             }
         }
         Fault::Trap => html(200, calendar_page(pq)),
