@@ -462,8 +462,13 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::Sites(args) => {
             let config = cli.load_config()?;
-            let store = cli.open_existing_store()?;
-            let rows = site_rows(&config, &store)?;
+            // Before the first crawl there is no store: list the sites with nothing stored.
+            let store = match cli.open_existing_store() {
+                Ok(s) => Some(s),
+                Err(Error::OpenStore { .. }) if !cli.store_dir()?.join("db").exists() => None,
+                Err(e) => return Err(e),
+            };
+            let rows = site_rows(&config, store.as_ref())?;
             if args.format == TableOrJson::Json {
                 serde_json::to_writer_pretty(&mut stdout, &rows)
                     .map_err(|e| Error::WriteOutput(e.into()))?;
@@ -654,7 +659,7 @@ pub struct SiteRow {
     pub template_health: std::collections::BTreeMap<String, String>,
 }
 
-fn site_rows(config: &Config, store: &Store) -> Result<Vec<SiteRow>> {
+fn site_rows(config: &Config, store: Option<&Store>) -> Result<Vec<SiteRow>> {
     let mut rows: Vec<SiteRow> = config
         .sites
         .iter()
@@ -668,6 +673,7 @@ fn site_rows(config: &Config, store: &Store) -> Result<Vec<SiteRow>> {
             template_health: Default::default(),
         })
         .collect();
+    let Some(store) = store else { return Ok(rows) };
     for a in store.articles() {
         let a = a?;
         let Some(row) = rows.iter_mut().find(|r| r.name == a.site) else {
