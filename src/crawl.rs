@@ -70,6 +70,8 @@ pub struct SiteCounts {
     pub listings: u64,
     pub skipped: u64,
     pub failed: u64,
+    /// Left queued for the next run.
+    pub deferred: u64,
     /// Failures and skips by reason.
     pub reasons: BTreeMap<String, u64>,
     /// Response bytes received (as sent: compressed if the server compressed).
@@ -142,6 +144,9 @@ pub enum PageOutcome {
     Listing,
     Skipped(String),
     Failed(String),
+    /// Not committed: left queued for the next run (a Retry-After beyond
+    /// `max_retry_after`).
+    Deferred(String),
 }
 
 struct Ctx {
@@ -334,11 +339,15 @@ async fn run_pass(
         .next()
         .unwrap_or("luutru")
         .to_string();
+    let limiters = HostLimiters::new();
+    for (host, rate) in store.host_rates()? {
+        limiters.set_slowed_rate(&host, rate);
+    }
     let ctx = Arc::new(Ctx {
         config: config.clone(),
         store: store.clone(),
         fetcher,
-        limiters: HostLimiters::new(),
+        limiters,
         robots: Robots::new(&token),
         permits: Semaphore::new(c.concurrency),
         policy,
@@ -360,6 +369,8 @@ async fn run_pass(
     };
 
     let mut inflight: HashSet<String> = HashSet::new();
+    // Deferred pages stay queued for the next run; this run must not pick them up again.
+    let mut deferred: HashSet<String> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();
     let mut ready: VecDeque<FrontierEntry> = VecDeque::new();
     let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>, PageStats)> =
@@ -372,7 +383,7 @@ async fn run_pass(
     loop {
         if !stopping && (max_pages == 0 || dispatched < max_pages) {
             if ready.is_empty() && !exhausted {
-                let skip: HashSet<String> = inflight.clone();
+                let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
                 let batch = store.pending(c.concurrency * 4 + 16, &skip)?;
                 exhausted = batch.is_empty();
                 ready.extend(batch.into_iter().filter(|e| selected(&e.site)));
@@ -423,7 +434,8 @@ async fn run_pass(
             }
             if ready.is_empty() {
                 // Links committed since the last look may have refilled the queue.
-                let more = store.pending(1, &inflight)?;
+                let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
+                let more = store.pending(1, &skip)?;
                 if more.iter().all(|e| !selected(&e.site)) {
                     break;
                 }
@@ -447,6 +459,9 @@ async fn run_pass(
                     // A store error is not a page problem: stop the run.
                     Err(e) => return Err(e),
                 };
+                if let PageOutcome::Deferred(_) = &outcome {
+                    deferred.insert(entry.url.clone());
+                }
                 record(summary, &entry, &outcome, &stats);
                 if let Some(pb) = &progress {
                     pb.set_length(dispatched + store.queued() as u64);
@@ -483,6 +498,10 @@ async fn run_pass(
     }
     if let Some(pb) = progress {
         pb.finish_and_clear();
+    }
+    // Hosts that were slowed (429/503) start the next scheduled run at the slower pace.
+    for host in summary.hosts.keys() {
+        store.set_host_rate(host, ctx.limiters.slowed_rate(host))?;
     }
     summary.queued = store.queued() as u64;
     if !summary.interrupted && summary.queued == 0 {
@@ -542,6 +561,10 @@ fn record(
         PageOutcome::Listing => site.listings += 1,
         PageOutcome::Skipped(r) => {
             site.skipped += 1;
+            *site.reasons.entry(reason_key(r)).or_default() += 1;
+        }
+        PageOutcome::Deferred(r) => {
+            site.deferred += 1;
             *site.reasons.entry(reason_key(r)).or_default() += 1;
         }
         PageOutcome::Failed(r) => {
@@ -792,6 +815,17 @@ async fn process(
     };
 
     let status = resp.status;
+    if status == 429 || status == 503 {
+        let wait = resp
+            .header("retry-after")
+            .and_then(|v| parse_retry_after(v, Utc::now()));
+        if let Some(wait) = wait.filter(|w| *w > ctx.config.crawl.max_retry_after) {
+            return Ok(PageOutcome::Deferred(format!(
+                "deferred: http {status} asks to wait {}s, more than max_retry_after",
+                wait.as_secs()
+            )));
+        }
+    }
     if status == 304 {
         commit(
             Commit::NotModified {

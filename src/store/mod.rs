@@ -468,6 +468,30 @@ impl Store {
         Ok(self.runs.get(id.to_be_bytes())?.map(|v| v.to_vec()))
     }
 
+    /// Per-host slowed rates saved by earlier runs (429/503 back-off survives between
+    /// scheduled runs).
+    pub fn host_rates(&self) -> Result<Vec<(String, f64)>> {
+        let mut out = Vec::new();
+        for item in self.meta.scan_prefix("host-rate:") {
+            let (k, v) = item?;
+            let host = String::from_utf8_lossy(&k["host-rate:".len()..]).into_owned();
+            if let Ok(b) = <[u8; 8]>::try_from(v.as_ref()) {
+                out.push((host, f64::from_be_bytes(b)));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Saves (Some) or clears (None) a host's slowed rate.
+    pub fn set_host_rate(&self, host: &str, rate: Option<f64>) -> Result<()> {
+        let key = format!("host-rate:{host}");
+        match rate {
+            Some(r) => self.meta.insert(key, &r.to_be_bytes())?,
+            None => self.meta.remove(key)?,
+        };
+        Ok(())
+    }
+
     /// Flushes sled to disk.
     pub fn flush(&self) -> Result<()> {
         self.db.flush()?;
