@@ -208,6 +208,17 @@ pub async fn run(
     for w in &summary.template_warnings {
         tracing::warn!("{w}");
     }
+    tracing::info!(
+        run = summary.id,
+        outcome = %summary.outcome,
+        fetched = summary.fetched,
+        new_articles = summary.new_articles,
+        new_versions = summary.new_versions,
+        unchanged = summary.unchanged,
+        gone = summary.gone,
+        failed = summary.failed,
+        "crawl finished"
+    );
     let record = serde_json::to_vec(&summary).expect("summary serializes");
     let saved = store
         .put_run_record(summary.id, &record)
@@ -326,6 +337,13 @@ async fn run_pass(
         store.enqueue(&seeds, policy)?;
     }
 
+    tracing::info!(
+        pass = run.id,
+        resumed = summary.resumed,
+        queued = store.queued(),
+        sites = ?opts.sites,
+        "crawl started"
+    );
     let c = &config.crawl;
     let fetcher = Fetcher::new(FetchOptions {
         user_agent: c.user_agent.clone(),
@@ -526,6 +544,22 @@ fn record(
     }
     summary.bytes_downloaded += stats.bytes_downloaded;
     summary.bytes_stored += stats.bytes_stored;
+    match outcome {
+        PageOutcome::NewArticle => {
+            tracing::info!(url = %entry.url, site = %entry.site, "new article")
+        }
+        PageOutcome::NewVersion => {
+            tracing::info!(url = %entry.url, site = %entry.site, "new version")
+        }
+        PageOutcome::Gone => tracing::info!(url = %entry.url, site = %entry.site, "article gone"),
+        PageOutcome::Skipped(r) => {
+            tracing::debug!(url = %entry.url, site = %entry.site, reason = %r, "skipped")
+        }
+        PageOutcome::Deferred(r) => {
+            tracing::info!(url = %entry.url, site = %entry.site, reason = %r, "deferred")
+        }
+        _ => tracing::debug!(url = %entry.url, site = %entry.site, outcome = ?outcome, "page done"),
+    }
     let site = summary.sites.entry(entry.site.clone()).or_default();
     site.bytes_downloaded += stats.bytes_downloaded;
     site.bytes_stored += stats.bytes_stored;
@@ -549,7 +583,7 @@ fn record(
                 .or_default() += 1;
         }
     }
-    let fetched = !matches!(outcome, PageOutcome::Skipped(_));
+    let fetched = !matches!(outcome, PageOutcome::Skipped(_) | PageOutcome::Deferred(_));
     if fetched {
         site.fetched += 1;
     }
