@@ -68,6 +68,9 @@ pub enum Command {
     Show(ShowArgs),
     /// List the versions of one article, oldest first.
     History(HistoryArgs),
+    /// What changed between two versions of an article (default: the last two), word by
+    /// word.
+    Diff(DiffArgs),
     /// Dry-run extraction of saved pages or one live URL, printing each field and its
     /// source: how selectors for a new site are written and checked.
     Extract(ExtractArgs),
@@ -103,6 +106,26 @@ pub enum RunsAction {
         /// Run id (the first column of `luutru runs`).
         id: u64,
     },
+}
+
+#[derive(Debug, Args)]
+pub struct DiffArgs {
+    /// Any URL of the article.
+    pub url: String,
+    /// Older version (default: the one before --to).
+    #[arg(long)]
+    pub from: Option<u32>,
+    /// Newer version (default: the latest).
+    #[arg(long)]
+    pub to: Option<u32>,
+    #[arg(long, value_enum, default_value_t = DiffFormat::Unified)]
+    pub format: DiffFormat,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum DiffFormat {
+    Unified,
+    Json,
 }
 
 #[derive(Debug, Args)]
@@ -377,6 +400,42 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                 }
                 TextOrJson::Text => write_text(&view, &mut stdout).map_err(Error::WriteOutput)?,
             }
+            Ok(EXIT_OK)
+        }
+        Command::Diff(args) => {
+            let store = cli.open_existing_store()?;
+            let (article, versions) = find(&store, &args.url)?;
+            let pick = |n: u32| {
+                versions
+                    .iter()
+                    .find(|v| v.number == n)
+                    .ok_or_else(|| Error::VersionNotFound {
+                        url: article.url.clone(),
+                        version: n,
+                    })
+            };
+            let to = pick(args.to.unwrap_or(article.versions))?;
+            let from_n = match args.from {
+                Some(n) => n,
+                None if to.number > 1 => to.number - 1,
+                None => {
+                    return Err(Error::NothingToDiff {
+                        url: article.url.clone(),
+                        message: "it has only one version".into(),
+                    })
+                }
+            };
+            let from = pick(from_n)?;
+            let d = crate::diff::diff_versions(&article.url, from, to);
+            match args.format {
+                DiffFormat::Json => crate::diff::write_json(&d, &mut stdout),
+                DiffFormat::Unified => {
+                    let color = std::io::IsTerminal::is_terminal(&std::io::stdout())
+                        && std::env::var_os("NO_COLOR").is_none();
+                    crate::diff::write_unified(&d, color, &mut stdout)
+                }
+            }
+            .map_err(Error::WriteOutput)?;
             Ok(EXIT_OK)
         }
         Command::Extract(args) => {

@@ -54,6 +54,8 @@ pub enum Error {
         offset: u64,
         message: String,
     },
+    #[error("nothing to diff for {url}: {message}")]
+    NothingToDiff { url: String, message: String },
     #[error("no run with id {0} (see `luutru runs`)")]
     RunNotFound(u64),
     #[error("no article stored under {0}")]
