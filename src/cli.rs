@@ -291,6 +291,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
     match &cli.command {
         Command::Crawl(args) => {
             let config = cli.load_config()?;
+            crate::crawl::check_sites(&config, &args.sites)?;
             let store = Arc::new(Store::open(&config.crawl.store, &cli.command_line())?);
             let opts = CrawlOptions {
                 sites: args.sites.clone(),
@@ -313,7 +314,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             })
         }
         Command::Query(args) => {
-            let store = cli.open_existing_store()?;
+            // Arguments first: a bad date is a usage error even where there is no store.
             let filter = Filter {
                 sites: args.sites.clone(),
                 since: args
@@ -328,6 +329,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                     .transpose()?,
                 status: None,
             };
+            let store = cli.open_existing_store()?;
             let views = query::select(&store, &filter, args.limit)?;
             query::write_views(&views, args.format, &mut stdout)?;
             Ok(EXIT_OK)
@@ -369,7 +371,8 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                     .map_err(Error::WriteOutput)?;
                 return Ok(EXIT_OK);
             }
-            let view = ArticleView::new(&article, v);
+            let mut view = ArticleView::new(&article, v);
+            view.near_duplicates = store.near_duplicates(&article.url)?;
             match args.format {
                 TextOrJson::Json => {
                     #[derive(serde::Serialize)]

@@ -113,6 +113,8 @@ pub struct ArticleView {
     pub status: ArticleStatus,
     pub aliases: Vec<String>,
     pub content_hash: String,
+    /// Articles elsewhere with nearly the same text (republications), most similar first.
+    pub near_duplicates: Vec<crate::neardup::NearMatch>,
 }
 
 impl ArticleView {
@@ -135,6 +137,7 @@ impl ArticleView {
             status: a.status,
             aliases: a.aliases.clone(),
             content_hash: v.content_hash.clone(),
+            near_duplicates: Vec::new(),
         }
     }
 }
@@ -153,7 +156,9 @@ pub fn select(store: &dyn ArticleStore, filter: &Filter, limit: usize) -> Result
             continue;
         };
         if filter.matches(&a, latest) {
-            out.push(ArticleView::new(&a, latest));
+            let mut view = ArticleView::new(&a, latest);
+            view.near_duplicates = store.near_duplicates(&a.url)?;
+            out.push(view);
         }
     }
     out.sort_by(|a, b| {
@@ -200,11 +205,12 @@ pub fn csv_header() -> &'static [&'static str] {
         "status",
         "aliases",
         "content_hash",
+        "near_duplicates",
     ]
 }
 
-/// One CSV row, in [`csv_header`] order: dates RFC 3339, absent values empty, aliases
-/// space-separated.
+/// One CSV row, in [`csv_header`] order: dates RFC 3339, absent values empty, aliases and
+/// near-duplicate URLs space-separated.
 pub fn csv_row(v: &ArticleView) -> Vec<String> {
     let date = |d: Option<DateTime<FixedOffset>>| d.map(|d| d.to_rfc3339()).unwrap_or_default();
     vec![
@@ -224,6 +230,11 @@ pub fn csv_row(v: &ArticleView) -> Vec<String> {
         v.status.as_str().to_string(),
         v.aliases.join(" "),
         v.content_hash.clone(),
+        v.near_duplicates
+            .iter()
+            .map(|n| n.url.as_str())
+            .collect::<Vec<_>>()
+            .join(" "),
     ]
 }
 

@@ -299,7 +299,9 @@ pub fn reextract(config: &Config, store: &Store, site: Option<&str>) -> Result<R
         if hash == latest.content_hash {
             stats.unchanged += 1;
         } else {
+            let body = fields.body.clone();
             store.append_reextracted(&key, &latest, fields, hash)?;
+            store.index_near_duplicate(&key, &body)?;
             stats.versions += 1;
         }
     }

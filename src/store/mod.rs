@@ -15,6 +15,7 @@
 //! | `content`  | [`model::content_key`]      | canonical article URL                   |
 //! | `payloads` | WARC payload digest         | [`warc::WarcPtr`] of the first copy     |
 //! | `runs`     | u64 run id (big-endian)     | the run's record (JSON, see `crawl`)    |
+//! | `neardup`  | see [`crate::neardup`]      | MinHash signatures and LSH bands        |
 //!
 //! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
 //! process at a time own a store.
@@ -56,6 +57,8 @@ pub trait ArticleStore {
     fn versions(&self, url: &str) -> Result<Vec<VersionRecord>>;
     /// Every article, in key order.
     fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_>;
+    /// Articles (of any site) whose latest body nearly equals this one's, most similar first.
+    fn near_duplicates(&self, url: &str) -> Result<Vec<crate::neardup::NearMatch>>;
 }
 
 /// What fetching one page produced, to be written atomically.
@@ -125,6 +128,7 @@ pub struct Store {
     content: sled::Tree,
     payloads: sled::Tree,
     runs: sled::Tree,
+    near: crate::neardup::NearDupIndex,
     warc: Mutex<Option<WarcWriter>>,
     /// Held (OS file lock) for the life of the Store; the OS drops it when the process dies,
     /// so a killed crawl never blocks the next one.
@@ -242,6 +246,7 @@ impl Store {
             content: tree("content")?,
             payloads: tree("payloads")?,
             runs: tree("runs")?,
+            near: crate::neardup::NearDupIndex::new(tree("neardup")?),
             _lock: lock,
             dir: dir.to_path_buf(),
             db,
@@ -556,8 +561,35 @@ impl Store {
         self.queue.len()
     }
 
-    /// Records the outcome of fetching `entry` and queues `links`, in one transaction.
+    /// Records the outcome of fetching `entry` and queues `links`, in one transaction; then
+    /// indexes a new text for near-duplicate lookups (derived data: `reindex-db` rebuilds it).
     pub fn commit(
+        &self,
+        entry: &FrontierEntry,
+        commit: &Commit,
+        links: &[FrontierEntry],
+        policy: EnqueuePolicy,
+    ) -> Result<CommitResult> {
+        let result = self.commit_page(entry, commit, links, policy)?;
+        if let (
+            Commit::Article(fa),
+            CommitResult::NewArticle { url } | CommitResult::NewVersion { url, .. },
+        ) = (commit, &result)
+        {
+            self.index_near_duplicate(url, &fa.fields.body)?;
+        }
+        Ok(result)
+    }
+
+    /// Indexes (or un-indexes, for a body too short to compare) an article's latest body.
+    pub fn index_near_duplicate(&self, url: &str, body: &str) -> Result<()> {
+        match crate::neardup::signature(body) {
+            Some(sig) => self.near.insert(url, &sig),
+            None => self.near.remove(url).map(|_| ()),
+        }
+    }
+
+    fn commit_page(
         &self,
         entry: &FrontierEntry,
         commit: &Commit,
@@ -859,6 +891,10 @@ impl ArticleStore for Store {
                 dec(&k, &v)
             })
             .collect()
+    }
+
+    fn near_duplicates(&self, url: &str) -> Result<Vec<crate::neardup::NearMatch>> {
+        self.near.lookup_url(url)
     }
 
     fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_> {
