@@ -170,22 +170,7 @@ pub async fn run(
     opts: CrawlOptions,
     shutdown: impl Future<Output = ()>,
 ) -> Result<RunSummary> {
-    for name in &opts.sites {
-        if config.site(name).is_none() {
-            return Err(Error::InvalidConfig {
-                path: config.path.clone(),
-                message: format!(
-                    "--site {name}: no such site (configured: {})",
-                    config
-                        .sites
-                        .iter()
-                        .map(|s| s.name.as_str())
-                        .collect::<Vec<_>>()
-                        .join(", ")
-                ),
-            });
-        }
-    }
+    check_sites(config, &opts.sites)?;
     let mut summary = RunSummary {
         id: store.next_record_id()?,
         started: Some(Utc::now()),
@@ -226,6 +211,28 @@ pub async fn run(
     result?;
     saved?;
     Ok(summary)
+}
+
+/// Fails unless every `--site` name is configured. Callers check before opening the store,
+/// so a typo writes nothing.
+pub fn check_sites(config: &Config, sites: &[String]) -> Result<()> {
+    for name in sites {
+        if config.site(name).is_none() {
+            return Err(Error::InvalidConfig {
+                path: config.path.clone(),
+                message: format!(
+                    "--site {name}: no such site (configured: {})",
+                    config
+                        .sites
+                        .iter()
+                        .map(|s| s.name.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Pages with a selector for a field, below which a run warns that the selector stopped
@@ -626,8 +633,14 @@ fn record(
     summary.failed = t.failed;
 }
 
-/// The reason's kind without its details ("http 503: …" → "http 503").
+/// The reason's kind without its details ("http 503: …" → "http 503"). For a skipped
+/// content type the media type is the kind ("content-type application/pdf"), so the summary
+/// says what was skipped.
 fn reason_key(r: &str) -> String {
+    if let Some(ct) = r.strip_prefix("content-type:") {
+        let mime = ct.split(';').next().unwrap_or(ct).trim();
+        return format!("content-type {}", mime.to_ascii_lowercase());
+    }
     r.split(':').next().unwrap_or(r).trim().to_string()
 }
 
@@ -776,16 +789,18 @@ async fn process(
         return skip("trap: too many query variants under one path".into()).await;
     }
 
+    // Validators are those of the article's own URL: an alias (another category id, a
+    // print view) is another resource with its own ETag, so it is fetched unconditionally.
     let cond = if entry.kind == PageKind::Article {
         match ctx.store.resolve(&entry.url)? {
-            Some(key) => match ctx.store.article(&key)? {
+            Some(key) if key == entry.url => match ctx.store.article(&key)? {
                 Some(a) => Conditional {
                     etag: a.etag,
                     last_modified: a.last_modified,
                 },
                 None => Conditional::default(),
             },
-            None => Conditional::default(),
+            _ => Conditional::default(),
         }
     } else {
         Conditional::default()
