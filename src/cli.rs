@@ -82,10 +82,16 @@ pub enum Command {
     ReindexDb,
     /// Check the store: every version's WARC record and digests, hashes, aliases, queue.
     Verify,
+    /// Export articles (or every version) as WARC, JSON lines or CSV, streaming.
+    Export(ExportArgs),
+    /// Rebuild the full-text search index (store/index) from the database.
+    Reindex,
     /// Records of past crawl runs (newest first), or one run in full.
     Runs(RunsArgs),
     /// Configured sites: articles stored, last run, last change, template health.
     Sites(SitesArgs),
+    /// Read-only web UI and JSON API over the store (it holds the store while it runs).
+    Serve(crate::serve::ServeArgs),
 }
 
 #[derive(Debug, Args)]
@@ -192,6 +198,88 @@ pub struct QueryArgs {
     pub limit: usize,
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
+    /// Full-text search: words (all required, diacritics optional: "chi linh" finds "Chí
+    /// Linh"), "quoted phrases", -excluded words.
+    #[arg(long, value_name = "WORDS")]
+    pub text: Option<String>,
+    /// Only articles with more than one version, or gone.
+    #[arg(long)]
+    pub changed: bool,
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Each article as it read at that moment: 2021-03-31 (end of that day), 2021-03, 2021,
+    /// or an RFC 3339 time.
+    #[arg(long, value_name = "DATE")]
+    pub as_of: Option<String>,
+    /// Order: date (newest publication first; default without --text) or relevance
+    /// (default with --text).
+    #[arg(long, value_enum)]
+    pub sort: Option<SortArg>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum StatusArg {
+    Live,
+    Gone,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum SortArg {
+    Date,
+    Relevance,
+}
+
+#[derive(Debug, Args)]
+pub struct ExportArgs {
+    #[arg(long, value_enum)]
+    pub format: crate::export::ExportFormat,
+    /// Output file (`-` for stdout).
+    #[arg(long, short)]
+    pub output: PathBuf,
+    /// Only this site (repeatable).
+    #[arg(long = "site", value_name = "NAME")]
+    pub sites: Vec<String>,
+    /// Published on or after: 2021-03-31, 2021-03 or 2021.
+    #[arg(long, value_name = "DATE")]
+    pub since: Option<String>,
+    /// Published up to the end of: 2021-03-31, 2021-03 or 2021.
+    #[arg(long, value_name = "DATE")]
+    pub until: Option<String>,
+    #[arg(long, value_enum)]
+    pub status: Option<StatusArg>,
+    /// Every version, not only the latest of each article.
+    #[arg(long)]
+    pub all_versions: bool,
+}
+
+/// The filter shared by query and export.
+fn filter_from(
+    sites: &[String],
+    since: Option<&str>,
+    until: Option<&str>,
+    status: Option<StatusArg>,
+) -> Result<Filter> {
+    Ok(Filter {
+        sites: sites.to_vec(),
+        since: since
+            .map(|s| query::parse_date_bound(s, false))
+            .transpose()?,
+        until: until
+            .map(|s| query::parse_date_bound(s, true))
+            .transpose()?,
+        status: status.map(|s| match s {
+            StatusArg::Live => crate::store::model::ArticleStatus::Live,
+            StatusArg::Gone => crate::store::model::ArticleStatus::Gone,
+        }),
+    })
+}
+
+/// `--as-of`: an RFC 3339 time, or the last moment of the day, month or year named.
+fn parse_as_of(s: &str) -> Result<chrono::DateTime<chrono::FixedOffset>> {
+    if let Ok(t) = chrono::DateTime::parse_from_rfc3339(s.trim()) {
+        return Ok(t);
+    }
+    Ok(query::parse_date_bound(s, true)? - chrono::Duration::nanoseconds(1))
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
@@ -302,7 +390,14 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                     && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             drop(stdout);
-            let summary = crate::crawl::run(&config, store, opts, shutdown).await?;
+            let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
+            // Keep the full-text index current; a failure here loses nothing (the changed
+            // articles stay listed and the next query or `reindex` catches up).
+            let indexed = crate::search::SearchIndex::open(store.dir())
+                .and_then(|mut index| query::refresh_index(&store, &mut index));
+            if let Err(e) = indexed {
+                tracing::warn!("search index not updated: {e}");
+            }
             let mut stdout = std::io::stdout().lock();
             print_summary(&summary, args.json, &mut stdout)?;
             Ok(if summary.interrupted {
@@ -315,22 +410,32 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::Query(args) => {
             // Arguments first: a bad date is a usage error even where there is no store.
-            let filter = Filter {
-                sites: args.sites.clone(),
-                since: args
-                    .since
-                    .as_deref()
-                    .map(|s| query::parse_date_bound(s, false))
-                    .transpose()?,
-                until: args
-                    .until
-                    .as_deref()
-                    .map(|s| query::parse_date_bound(s, true))
-                    .transpose()?,
-                status: None,
-            };
+            let filter = filter_from(
+                &args.sites,
+                args.since.as_deref(),
+                args.until.as_deref(),
+                args.status,
+            )?;
+            let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
             let store = cli.open_existing_store()?;
-            let views = query::select(&store, &filter, args.limit)?;
+            let views = match &args.text {
+                Some(text) => {
+                    let order = match args.sort {
+                        Some(SortArg::Date) => crate::search::SearchOrder::Newest,
+                        _ => crate::search::SearchOrder::Relevance,
+                    };
+                    query::search(
+                        &store,
+                        text,
+                        &filter,
+                        as_of,
+                        args.changed,
+                        order,
+                        args.limit,
+                    )?
+                }
+                None => query::select_at(&store, &filter, as_of, args.changed, args.limit)?,
+            };
             query::write_views(&views, args.format, &mut stdout)?;
             Ok(EXIT_OK)
         }
@@ -446,6 +551,62 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             write_extracts(&results, args.format, &mut stdout)?;
             Ok(EXIT_OK)
         }
+        Command::Export(args) => {
+            let filter = filter_from(
+                &args.sites,
+                args.since.as_deref(),
+                args.until.as_deref(),
+                args.status,
+            )?;
+            let store = cli.open_existing_store()?;
+            let opts = crate::export::ExportOptions {
+                format: args.format,
+                filter,
+                all_versions: args.all_versions,
+            };
+            let stats = if args.output.as_os_str() == "-" {
+                crate::export::export(&store, &store.warc_dir(), &opts, &mut stdout)?
+            } else {
+                // Written next to the target and renamed: a failed export never leaves a
+                // half file under the name asked for.
+                let tmp = args.output.with_extension("partial");
+                let file = std::fs::File::create(&tmp).map_err(|source| Error::WriteFile {
+                    path: tmp.clone(),
+                    source,
+                })?;
+                let mut w = std::io::BufWriter::new(file);
+                let stats = crate::export::export(&store, &store.warc_dir(), &opts, &mut w)?;
+                w.flush().map_err(Error::WriteOutput)?;
+                drop(w);
+                std::fs::rename(&tmp, &args.output).map_err(|source| Error::WriteFile {
+                    path: args.output.clone(),
+                    source,
+                })?;
+                stats
+            };
+            eprintln!(
+                "exported {} version(s) of {} article(s): {} record(s), {} bytes{}",
+                stats.versions,
+                stats.articles,
+                stats.records,
+                stats.bytes,
+                if stats.skipped > 0 {
+                    format!(", {} unreadable capture(s) left out", stats.skipped)
+                } else {
+                    String::new()
+                }
+            );
+            Ok(EXIT_OK)
+        }
+        Command::Reindex => {
+            let store = cli.open_existing_store()?;
+            let mut index = crate::search::SearchIndex::open(store.dir())?;
+            let pending = store.search_pending()?;
+            let n = index.rebuild(&store)?;
+            store.clear_search_pending(&pending)?;
+            writeln!(stdout, "indexed {n} article(s)").map_err(Error::WriteOutput)?;
+            Ok(EXIT_OK)
+        }
         Command::Reextract(args) => {
             let config = cli.load_config()?;
             if let Some(name) = &args.site {
@@ -538,6 +699,18 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             } else {
                 write_sites_table(&rows, &mut stdout).map_err(Error::WriteOutput)?;
             }
+            Ok(EXIT_OK)
+        }
+        Command::Serve(args) => {
+            // The sites page needs the config; everything else works without one.
+            let config = if cli.config.exists() {
+                Some(cli.load_config()?)
+            } else {
+                None
+            };
+            let store = cli.open_existing_store()?;
+            drop(stdout);
+            crate::serve::run(store, config, args, shutdown).await?;
             Ok(EXIT_OK)
         }
         Command::History(args) => {
@@ -650,7 +823,7 @@ fn print_summary(s: &RunSummary, json: bool, out: &mut dyn Write) -> Result<()> 
     Ok(())
 }
 
-fn load_runs(store: &Store, limit: usize) -> Result<Vec<RunSummary>> {
+pub fn load_runs(store: &Store, limit: usize) -> Result<Vec<RunSummary>> {
     store
         .run_records(limit)?
         .into_iter()
@@ -721,7 +894,7 @@ pub struct SiteRow {
     pub template_health: std::collections::BTreeMap<String, String>,
 }
 
-fn site_rows(config: &Config, store: Option<&Store>) -> Result<Vec<SiteRow>> {
+pub fn site_rows(config: &Config, store: Option<&Store>) -> Result<Vec<SiteRow>> {
     let mut rows: Vec<SiteRow> = config
         .sites
         .iter()

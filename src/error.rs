@@ -67,12 +67,19 @@ pub enum Error {
         path: PathBuf,
         source: std::io::Error,
     },
+    #[error("cannot write {path}: {source}")]
+    WriteFile {
+        path: PathBuf,
+        source: std::io::Error,
+    },
     #[error("cannot write output: {0}")]
     WriteOutput(#[source] std::io::Error),
     #[error("invalid date `{input}`: expected YYYY-MM-DD, YYYY-MM or YYYY")]
     InvalidDateFilter { input: String },
     #[error("search index {path}: {message}")]
     SearchIndex { path: PathBuf, message: String },
+    #[error("cannot serve on {addr}: {message}")]
+    Serve { addr: String, message: String },
 }
 
 /// A regex or CSS selector in the config that does not compile. Boxed inside [`Error`]

@@ -70,8 +70,10 @@ pub struct ExportStats {
     pub skipped: u64,
 }
 
-/// Request records are a few hundred bytes compressed; the search for one stops this far
-/// before its response.
+/// Request records are a few hundred bytes compressed: read this much before a response
+/// with it, and look further back (up to [`REQUEST_WINDOW`]) only when that is not enough.
+const NEAR_WINDOW: u64 = 4 * 1024;
+/// The search for a request stops this far before its response.
 const REQUEST_WINDOW: u64 = 64 * 1024;
 /// A pointer claiming a larger capture is corrupt (fetches are capped far below this).
 const MAX_CAPTURE_BYTES: u64 = 512 * 1024 * 1024;
@@ -342,13 +344,9 @@ impl WarcCopier<'_> {
                 &mut slot.insert((ptr.file.clone(), file)).1
             }
         };
-        let before = ptr.offset.min(REQUEST_WINDOW);
-        let start = ptr.offset - before;
-        let mut bytes = vec![0u8; (before + ptr.length) as usize];
-        file.seek(SeekFrom::Start(start))
-            .and_then(|_| file.read_exact(&mut bytes))
-            .map_err(|e| format!("cannot read {} bytes at {start}: {e}", bytes.len()))?;
-        let (window, response) = bytes.split_at(before as usize);
+        let near = ptr.offset.min(NEAR_WINDOW);
+        let mut bytes = read_at(file, ptr.offset - near, near + ptr.length)?;
+        let (window, response) = bytes.split_at(near as usize);
         let head = decode_member(response)?;
         let (kind, headers) = warc_head(&head)?;
         if !matches!(kind.as_str(), "response" | "revisit") {
@@ -358,22 +356,35 @@ impl WarcCopier<'_> {
         if id != ptr.record_id {
             return Err(format!("record there is {id}, not {}", ptr.record_id));
         }
-        match find_request(window, &ptr.record_id) {
-            Some(at) => {
-                bytes.drain(..at);
-                Ok((bytes, 2))
-            }
-            None => {
-                tracing::warn!(
-                    record = %ptr.record_id,
-                    uri = %ptr.target_uri,
-                    "no request record just before the response; exporting the response alone"
-                );
-                bytes.drain(..before as usize);
-                Ok((bytes, 1))
+        if let Some(at) = find_request(window, &ptr.record_id) {
+            bytes.drain(..at);
+            return Ok((bytes, 2));
+        }
+        let far = ptr.offset.min(REQUEST_WINDOW);
+        if far > near {
+            let mut wide = read_at(file, ptr.offset - far, far)?;
+            if let Some(at) = find_request(&wide, &ptr.record_id) {
+                wide.drain(..at);
+                wide.extend_from_slice(&bytes[near as usize..]);
+                return Ok((wide, 2));
             }
         }
+        tracing::warn!(
+            record = %ptr.record_id,
+            uri = %ptr.target_uri,
+            "no request record just before the response; exporting the response alone"
+        );
+        bytes.drain(..near as usize);
+        Ok((bytes, 1))
     }
+}
+
+fn read_at(file: &mut File, start: u64, len: u64) -> std::result::Result<Vec<u8>, String> {
+    let mut bytes = vec![0u8; len as usize];
+    file.seek(SeekFrom::Start(start))
+        .and_then(|_| file.read_exact(&mut bytes))
+        .map_err(|e| format!("cannot read {len} bytes at {start}: {e}"))?;
+    Ok(bytes)
 }
 
 /// Where, in `window` (the bytes just before a response member), the request member of that
@@ -774,6 +785,37 @@ print(json.dumps({"jsonl": rows, "csv": table}))
         let records = read_warc(&out);
         assert!(!records.iter().any(|r| r.id == p.record_id));
         assert_eq!(records.len(), 1 + 2 * 4 + 2);
+    }
+
+    #[test]
+    fn a_large_request_is_found_further_back() {
+        let f = build();
+        let mut page = thong_bao();
+        page.url = "http://haiduong.test/yeu-cau-lon.html";
+        page.title = "Trang có yêu cầu lớn";
+        page.body = "Nội dung riêng của trang này.";
+        // Random cookie values: the request member compresses to well over NEAR_WINDOW.
+        let cookie: String = (0..400)
+            .map(|_| uuid::Uuid::new_v4().simple().to_string())
+            .collect();
+        commit_with(
+            &f.store,
+            &page,
+            &html(page.title, page.body),
+            &format!("Cookie: s={cookie}\r\n"),
+        );
+        let p = f.store.versions(page.url).unwrap().remove(0).warc;
+        let file = std::fs::read(f.store.warc_dir().join(&p.file)).unwrap();
+        let req = find_request(&file[..p.offset as usize], &p.record_id).unwrap();
+        assert!(
+            p.offset - req as u64 > NEAR_WINDOW,
+            "request is {} bytes",
+            p.offset - req as u64
+        );
+        let (out, stats) = run(&f, ExportFormat::Warc, Filter::default(), false);
+        assert_eq!(stats.skipped, 0);
+        let span = &file[req..(p.offset + p.length) as usize];
+        assert!(out.windows(span.len()).any(|w| w == span));
     }
 
     #[test]

@@ -26,6 +26,7 @@ pub mod politeness;
 pub mod query;
 pub mod rebuild;
 pub mod search;
+pub mod serve;
 pub mod store;
 
 pub use error::{Error, Result};

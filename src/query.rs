@@ -115,6 +115,19 @@ pub struct ArticleView {
     pub content_hash: String,
     /// Articles elsewhere with nearly the same text (republications), most similar first.
     pub near_duplicates: Vec<crate::neardup::NearMatch>,
+    /// Identifies exactly the version quoted: canonical URL, capture time, content hash.
+    pub citation: Citation,
+    /// Matched words in context (text searches only).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub snippet: Option<String>,
+}
+
+/// The triple that identifies one archived version for a citation.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+pub struct Citation {
+    pub url: String,
+    pub captured_at: DateTime<Utc>,
+    pub content_hash: String,
 }
 
 impl ArticleView {
@@ -138,6 +151,12 @@ impl ArticleView {
             aliases: a.aliases.clone(),
             content_hash: v.content_hash.clone(),
             near_duplicates: Vec::new(),
+            citation: Citation {
+                url: a.url.clone(),
+                captured_at: v.fetched_at,
+                content_hash: v.content_hash.clone(),
+            },
+            snippet: None,
         }
     }
 }
@@ -145,18 +164,49 @@ impl ArticleView {
 /// Articles matching `filter`, newest publication first (undated last), at most `limit`
 /// (0 = all).
 pub fn select(store: &dyn ArticleStore, filter: &Filter, limit: usize) -> Result<Vec<ArticleView>> {
+    select_at(store, filter, None, false, limit)
+}
+
+/// [`select`] with time travel and the `--changed` restriction: with `as_of`, each article
+/// as it read at that moment (the latest version captured then; its status then), articles
+/// first seen later left out; with `changed`, only articles with more than one version or
+/// gone.
+pub fn select_at(
+    store: &dyn ArticleStore,
+    filter: &Filter,
+    as_of: Option<DateTime<FixedOffset>>,
+    changed: bool,
+    limit: usize,
+) -> Result<Vec<ArticleView>> {
     let mut out = Vec::new();
     for a in store.articles() {
-        let a = a?;
+        let mut a = a?;
         if !filter.sites.is_empty() && !filter.sites.contains(&a.site) {
             continue;
         }
         let versions = store.versions(&a.url)?;
-        let Some(latest) = versions.last() else {
-            continue;
+        let v = match as_of {
+            None => versions.last(),
+            Some(t) => {
+                let t = t.with_timezone(&Utc);
+                let Some(v) = versions.iter().rev().find(|v| v.fetched_at <= t) else {
+                    continue;
+                };
+                // The record as it stood then.
+                a.versions = v.number;
+                a.status = match a.gone_since {
+                    Some(g) if g <= t => ArticleStatus::Gone,
+                    _ => ArticleStatus::Live,
+                };
+                Some(v)
+            }
         };
-        if filter.matches(&a, latest) {
-            let mut view = ArticleView::new(&a, latest);
+        let Some(v) = v else { continue };
+        if changed && a.versions < 2 && a.status != ArticleStatus::Gone {
+            continue;
+        }
+        if filter.matches(&a, v) {
+            let mut view = ArticleView::new(&a, v);
             view.near_duplicates = store.near_duplicates(&a.url)?;
             out.push(view);
         }
@@ -170,6 +220,83 @@ pub fn select(store: &dyn ArticleStore, filter: &Filter, limit: usize) -> Result
         out.truncate(limit);
     }
     Ok(out)
+}
+
+/// Full-text search: `text` in luutru's syntax (words ANDed, `"phrases"`, `-excluded`,
+/// diacritics optional), through the index for the present or a scan of the versions for
+/// `as_of`. Views carry the matching version and a snippet.
+pub fn search(
+    store: &crate::store::Store,
+    text: &str,
+    filter: &Filter,
+    as_of: Option<DateTime<FixedOffset>>,
+    changed: bool,
+    order: crate::search::SearchOrder,
+    limit: usize,
+) -> Result<Vec<ArticleView>> {
+    // `--changed` is applied after the search, so ask for everything then cut.
+    let wanted = if changed { 0 } else { limit };
+    let hits = match as_of {
+        Some(t) => crate::search::search_as_of_ordered(store, text, t, filter, wanted, order)?,
+        None => {
+            let mut index = crate::search::SearchIndex::open(store.dir())?;
+            refresh_index(store, &mut index)?;
+            index.search_ordered(text, filter, wanted, order)?
+        }
+    };
+    let mut out = Vec::new();
+    for hit in hits {
+        let Some(mut a) = store.article(&hit.url)? else {
+            continue;
+        };
+        let versions = store.versions(&hit.url)?;
+        let Some(v) = versions.iter().find(|v| v.number == hit.version) else {
+            continue;
+        };
+        if let Some(t) = as_of {
+            a.versions = v.number;
+            if a.gone_since.is_some_and(|g| g > t.with_timezone(&Utc)) {
+                a.status = ArticleStatus::Live;
+            }
+        }
+        if changed && a.versions < 2 && a.status != ArticleStatus::Gone {
+            continue;
+        }
+        let mut view = ArticleView::new(&a, v);
+        view.near_duplicates = store.near_duplicates(&a.url)?;
+        view.snippet = Some(hit.snippet);
+        out.push(view);
+        if limit > 0 && out.len() >= limit {
+            break;
+        }
+    }
+    Ok(out)
+}
+
+/// Brings the search index up to date with the articles changed since it was last
+/// updated (the store lists them); returns how many were re-indexed.
+pub fn refresh_index(
+    store: &crate::store::Store,
+    index: &mut crate::search::SearchIndex,
+) -> Result<u64> {
+    let keys = store.search_pending()?;
+    if keys.is_empty() {
+        return Ok(0);
+    }
+    let mut n = 0;
+    for key in &keys {
+        let Some(a) = store.article(key)? else {
+            continue;
+        };
+        let Some(v) = store.versions(key)?.pop() else {
+            continue;
+        };
+        index.upsert(&ArticleView::new(&a, &v))?;
+        n += 1;
+    }
+    index.commit()?;
+    store.clear_search_pending(&keys)?;
+    Ok(n)
 }
 
 fn out_err(e: std::io::Error) -> Error {
@@ -283,6 +410,9 @@ pub fn write_views(views: &[ArticleView], format: Format, out: &mut dyn Write) -
                     v.url
                 )
                 .map_err(out_err)?;
+                if let Some(snippet) = &v.snippet {
+                    writeln!(out, "{:>18}{snippet}", "").map_err(out_err)?;
+                }
             }
             writeln!(out, "{} article(s)", views.len()).map_err(out_err)?;
         }

@@ -147,6 +147,8 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
             &mut stats,
         )?;
     }
+    // The search index describes the old database: re-index everything at the next query.
+    store.mark_all_search_pending()?;
     store.flush()?;
     Ok(stats)
 }
@@ -302,6 +304,7 @@ pub fn reextract(config: &Config, store: &Store, site: Option<&str>) -> Result<R
             let body = fields.body.clone();
             store.append_reextracted(&key, &latest, fields, hash)?;
             store.index_near_duplicate(&key, &body)?;
+            store.mark_search_pending(&key)?;
             stats.versions += 1;
         }
     }

@@ -19,7 +19,11 @@
 //!   `-"…"` excludes; a word that folds to several syllables (`covid-19`) is a phrase. Any
 //!   other punctuation only separates words. Each term must occur in one of title, summary,
 //!   body or author; an excluded term must occur in none.
-//! - [`SearchIndex`]: open (created if missing), rebuild, upsert, commit, search.
+//! - [`SearchIndex`]: open (created if missing), rebuild, upsert, commit, search. The four
+//!   text fields are indexed together as one multi-valued field (one posting list per word;
+//!   tantivy's position gap keeps phrases inside one value), plus the title again for a
+//!   title boost; summary, body and author are stored for snippets. Filters (site, status,
+//!   published range) are unscored clauses; `published` is a fast field for date order.
 //! - [`search_as_of`]: each article as it read at a moment, by scanning the store (cost in
 //!   its doc).
 //! - [`snippet`] and [`Hit`]: the original text around the best cluster of matches, each
@@ -68,7 +72,10 @@ pub const SNIPPET_WORDS: usize = 30;
 const MAX_TOKEN_BYTES: usize = 64;
 /// tantivy needs at least 15 MB per indexing thread; two threads on the 2-core machines.
 const WRITER_MEMORY_BYTES: usize = 64 << 20;
-/// Searched fields and their weights: a title match says more than a body match.
+/// Weight of a title match on top of its match in the combined text (BM25 for both).
+const TITLE_BOOST: f32 = 2.0;
+/// Searched fields and their weights in [`search_as_of`]'s scan: a title match says more
+/// than a body match.
 const TEXT_FIELDS: [(&str, f32); 4] = [
     ("title", 3.0),
     ("summary", 1.5),
@@ -92,6 +99,15 @@ fn push_folded(c: char, out: &mut String) {
         out.push(c.to_ascii_lowercase());
         return;
     }
+    let table = fold_table();
+    match table.get(c as usize - 0x80).copied() {
+        Some(FOLDS_TO_NOTHING) => {}
+        Some(FOLD_SLOWLY) | None => push_folded_slowly(c, out),
+        Some(folded) => out.push(char::from_u32(folded).unwrap_or(c)),
+    }
+}
+
+fn push_folded_slowly(c: char, out: &mut String) {
     for lower in c.to_lowercase() {
         // đ is a letter of its own, not d plus a mark, so NFD leaves it alone.
         if lower == 'đ' {
@@ -104,6 +120,37 @@ fn push_folded(c: char, out: &mut String) {
             }
         });
     }
+}
+
+/// Table entries of [`fold_table`] that are not a char.
+const FOLDS_TO_NOTHING: u32 = u32::MAX;
+const FOLD_SLOWLY: u32 = u32::MAX - 1;
+/// The table covers U+0080 up to here: Latin with all of Vietnamese's letters (up to
+/// U+1EFF) and the combining marks.
+const FOLD_TABLE_END: u32 = 0x2000;
+
+/// The fold of each char from U+0080 to [`FOLD_TABLE_END`] when it is one char or nothing
+/// (almost always), computed once: folding every char through `to_lowercase` and NFD is
+/// what indexing and `search_as_of` spend most of their time on.
+fn fold_table() -> &'static [u32] {
+    static TABLE: std::sync::OnceLock<Vec<u32>> = std::sync::OnceLock::new();
+    TABLE.get_or_init(|| {
+        (0x80..FOLD_TABLE_END)
+            .map(|u| {
+                let Some(c) = char::from_u32(u) else {
+                    return FOLD_SLOWLY;
+                };
+                let mut s = String::new();
+                push_folded_slowly(c, &mut s);
+                let mut chars = s.chars();
+                match (chars.next(), chars.next()) {
+                    (None, _) => FOLDS_TO_NOTHING,
+                    (Some(one), None) => u32::from(one),
+                    _ => FOLD_SLOWLY,
+                }
+            })
+            .collect()
+    })
 }
 
 /// The folded form of `text`, character by character (punctuation and spaces kept):
@@ -516,7 +563,13 @@ struct Fields {
     url: Field,
     site: Field,
     status: Field,
+    /// Title, summary, body and author as four values of one field: one posting list per
+    /// word instead of four makes a conjunction of common words several times cheaper, and
+    /// tantivy's position gap between values keeps a phrase inside one of them.
+    text: Field,
+    /// The title again, for the title boost; stored for hits.
     title: Field,
+    /// Stored only: snippets are cut from them.
     summary: Field,
     body: Field,
     author: Field,
@@ -534,15 +587,21 @@ fn schema() -> Schema {
     b.add_text_field("url", STRING | STORED);
     b.add_text_field("site", STRING | STORED);
     b.add_text_field("status", STRING | STORED);
-    let text = TextOptions::default()
-        .set_indexing_options(
-            TextFieldIndexing::default()
-                .set_tokenizer(TOKENIZER)
-                .set_index_option(IndexRecordOption::WithFreqsAndPositions),
-        )
-        .set_stored();
-    for (name, _) in TEXT_FIELDS {
-        b.add_text_field(name, text.clone());
+    let indexed = TextFieldIndexing::default()
+        .set_tokenizer(TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqsAndPositions);
+    b.add_text_field(
+        "text",
+        TextOptions::default().set_indexing_options(indexed.clone()),
+    );
+    b.add_text_field(
+        "title",
+        TextOptions::default()
+            .set_indexing_options(indexed)
+            .set_stored(),
+    );
+    for name in ["summary", "body", "author"] {
+        b.add_text_field(name, STORED);
     }
     b.add_i64_field("published", INDEXED | FAST);
     b.add_text_field("published_at", STORED);
@@ -557,6 +616,7 @@ impl Fields {
             url: schema.get_field("url")?,
             site: schema.get_field("site")?,
             status: schema.get_field("status")?,
+            text: schema.get_field("text")?,
             title: schema.get_field("title")?,
             summary: schema.get_field("summary")?,
             body: schema.get_field("body")?,
@@ -568,30 +628,22 @@ impl Fields {
         })
     }
 
-    fn text_fields(&self) -> [(Field, f32); 4] {
-        [
-            (self.title, TEXT_FIELDS[0].1),
-            (self.summary, TEXT_FIELDS[1].1),
-            (self.body, TEXT_FIELDS[2].1),
-            (self.author, TEXT_FIELDS[3].1),
-        ]
-    }
-
     fn document(&self, v: &ArticleView) -> TantivyDocument {
         let mut d = TantivyDocument::new();
         d.add_text(self.url, &v.url);
         d.add_text(self.site, &v.site);
         d.add_text(self.status, v.status.as_str());
         for (field, value) in [
-            (self.title, &v.title),
-            (self.summary, &v.summary),
-            (self.author, &v.author),
+            (self.title, v.title.as_deref()),
+            (self.summary, v.summary.as_deref()),
+            (self.body, Some(v.body.as_str())),
+            (self.author, v.author.as_deref()),
         ] {
             if let Some(value) = value {
                 d.add_text(field, value);
+                d.add_text(self.text, value);
             }
         }
-        d.add_text(self.body, &v.body);
         if let Some(p) = v.published {
             d.add_i64(self.published, p.timestamp());
             d.add_text(self.published_at, p.to_rfc3339());
@@ -646,39 +698,38 @@ impl Fields {
         clauses
     }
 
-    /// One phrase in any searched field.
-    fn phrase_query(&self, phrase: &[String]) -> Box<dyn Query> {
-        let per_field: Vec<(Occur, Box<dyn Query>)> = self
-            .text_fields()
-            .iter()
-            .map(|&(field, weight)| {
-                let q: Box<dyn Query> = if phrase.len() == 1 {
-                    Box::new(TermQuery::new(
-                        Term::from_field_text(field, &phrase[0]),
-                        IndexRecordOption::WithFreqs,
-                    ))
-                } else {
-                    Box::new(PhraseQuery::new(
-                        phrase
-                            .iter()
-                            .map(|w| Term::from_field_text(field, w))
-                            .collect(),
-                    ))
-                };
-                let q: Box<dyn Query> = Box::new(BoostQuery::new(q, weight));
-                (Occur::Should, q)
-            })
-            .collect();
-        Box::new(BooleanQuery::new(per_field))
+    /// One phrase in one field.
+    fn phrase_in(field: Field, phrase: &[String]) -> Box<dyn Query> {
+        if phrase.len() == 1 {
+            Box::new(TermQuery::new(
+                Term::from_field_text(field, &phrase[0]),
+                IndexRecordOption::WithFreqs,
+            ))
+        } else {
+            Box::new(PhraseQuery::new(
+                phrase
+                    .iter()
+                    .map(|w| Term::from_field_text(field, w))
+                    .collect(),
+            ))
+        }
     }
 
     fn query(&self, q: &TextQuery, filter: &Filter) -> BooleanQuery {
         let mut clauses = self.filter_clauses(filter);
         for phrase in &q.required {
-            clauses.push((Occur::Must, self.phrase_query(phrase)));
+            clauses.push((Occur::Must, Self::phrase_in(self.text, phrase)));
+            // Optional: only adds to the score of documents that match anyway.
+            clauses.push((
+                Occur::Should,
+                Box::new(BoostQuery::new(
+                    Self::phrase_in(self.title, phrase),
+                    TITLE_BOOST,
+                )),
+            ));
         }
         for phrase in &q.excluded {
-            clauses.push((Occur::MustNot, self.phrase_query(phrase)));
+            clauses.push((Occur::MustNot, Self::phrase_in(self.text, phrase)));
         }
         if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
             // A boolean query of exclusions alone matches nothing.
@@ -1158,14 +1209,26 @@ pub(crate) mod fixture {
     }
 
     fn archive(store: &Store, url: &str, at: DateTime<Utc>, body: &[u8]) -> WarcPtr {
+        archive_with(store, url, at, body, "")
+    }
+
+    /// `extra_headers`: more request header lines, each ending with CRLF.
+    fn archive_with(
+        store: &Store,
+        url: &str,
+        at: DateTime<Utc>,
+        body: &[u8],
+        extra_headers: &str,
+    ) -> WarcPtr {
         let path = url.split_once(".test").map_or("/", |(_, p)| p);
         let host = url
             .trim_start_matches("http://")
             .split('/')
             .next()
             .unwrap_or("");
-        let request =
-            format!("GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: luutru-test\r\n\r\n");
+        let request = format!(
+            "GET {path} HTTP/1.1\r\nHost: {host}\r\nUser-Agent: luutru-test\r\n{extra_headers}\r\n"
+        );
         let head = format!(
             "HTTP/1.1 200 OK\r\nContent-Type: text/html; charset=utf-8\r\nContent-Length: {}\r\n\r\n",
             body.len()
@@ -1184,8 +1247,13 @@ pub(crate) mod fixture {
     }
 
     pub fn commit(store: &Store, p: &Page, raw: &[u8]) {
+        commit_with(store, p, raw, "")
+    }
+
+    /// [`commit`] with more request header lines (each ending with CRLF).
+    pub fn commit_with(store: &Store, p: &Page, raw: &[u8], extra_headers: &str) {
         let at = utc(p.fetched_at);
-        let ptr = archive(store, p.url, at, raw);
+        let ptr = archive_with(store, p.url, at, raw, extra_headers);
         let fields = Extracted {
             title: Some(p.title.to_string()),
             published: p
@@ -1371,6 +1439,18 @@ mod tests {
     }
 
     #[test]
+    fn the_fold_table_agrees_with_unicode() {
+        for u in 0x80..0x2400 {
+            if let Some(c) = char::from_u32(u) {
+                let (mut fast, mut slow) = (String::new(), String::new());
+                push_folded(c, &mut fast);
+                push_folded_slowly(c, &mut slow);
+                assert_eq!(fast, slow, "U+{u:04X}");
+            }
+        }
+    }
+
+    #[test]
     fn query_syntax() {
         let q = TextQuery::parse(r#"Camera  "giám SÁT" -"chí linh" -đức covid-19 - x"#);
         assert_eq!(
@@ -1504,6 +1584,39 @@ mod tests {
             hits[0].published.map(|p| p.to_rfc3339()).as_deref(),
             Some("2021-03-15T08:00:00+07:00")
         );
+    }
+
+    #[test]
+    fn phrases_do_not_span_fields() {
+        let f = build();
+        let tmp = tempfile::tempdir().unwrap();
+        let mut idx = SearchIndex::open(tmp.path()).unwrap();
+        let a = f.store.article(HOI_NGHI).unwrap().unwrap();
+        let v = f.store.versions(HOI_NGHI).unwrap().remove(0);
+        let mut view = ArticleView::new(&a, &v);
+        view.title = Some("Tỉnh lắp đặt camera".into());
+        view.summary = Some("Giám sát giao thông".into());
+        view.body = "Nội dung giám".into();
+        view.author = Some("Sát Văn Minh".into());
+        idx.upsert(&view).unwrap();
+        idx.commit().unwrap();
+        let all = Filter::default();
+        let found = |q: &str| idx.search(q, &all, 0).unwrap().len();
+        assert_eq!(found("camera giam sat"), 1);
+        assert_eq!(found("\"giam sat\""), 1);
+        // Title end + summary start, body end + author start: not phrases.
+        assert_eq!(found("\"camera giam sat\""), 0);
+        assert_eq!(found("\"noi dung giam sat\""), 0);
+        assert_eq!(found("\"giam sat van\""), 0);
+        let texts = [
+            (view.title.as_deref().unwrap_or(""), 1.0),
+            (view.summary.as_deref().unwrap_or(""), 1.0),
+            (view.body.as_str(), 1.0),
+            (view.author.as_deref().unwrap_or(""), 1.0),
+        ];
+        assert!(TextQuery::parse("\"camera giam sat\"")
+            .score_texts(&texts)
+            .is_none());
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //! | `payloads` | WARC payload digest         | [`warc::WarcPtr`] of the first copy     |
 //! | `runs`     | u64 run id (big-endian)     | the run's record (JSON, see `crawl`)    |
 //! | `neardup`  | see [`crate::neardup`]      | MinHash signatures and LSH bands        |
+//! | `search_pending` | canonical article URL | (empty): changed since the search index was updated |
 //!
 //! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
 //! process at a time own a store.
@@ -128,6 +129,7 @@ pub struct Store {
     content: sled::Tree,
     payloads: sled::Tree,
     runs: sled::Tree,
+    search_pending: sled::Tree,
     near: crate::neardup::NearDupIndex,
     warc: Mutex<Option<WarcWriter>>,
     /// Held (OS file lock) for the life of the Store; the OS drops it when the process dies,
@@ -246,6 +248,7 @@ impl Store {
             content: tree("content")?,
             payloads: tree("payloads")?,
             runs: tree("runs")?,
+            search_pending: tree("search_pending")?,
             near: crate::neardup::NearDupIndex::new(tree("neardup")?),
             _lock: lock,
             dir: dir.to_path_buf(),
@@ -571,6 +574,12 @@ impl Store {
         policy: EnqueuePolicy,
     ) -> Result<CommitResult> {
         let result = self.commit_page(entry, commit, links, policy)?;
+        if let CommitResult::NewArticle { url }
+        | CommitResult::NewVersion { url, .. }
+        | CommitResult::Gone { url } = &result
+        {
+            self.search_pending.insert(url.as_bytes(), &[])?;
+        }
         if let (
             Commit::Article(fa),
             CommitResult::NewArticle { url } | CommitResult::NewVersion { url, .. },
@@ -579,6 +588,37 @@ impl Store {
             self.index_near_duplicate(url, &fa.fields.body)?;
         }
         Ok(result)
+    }
+
+    /// Articles changed since the search index last caught up.
+    pub fn search_pending(&self) -> Result<Vec<String>> {
+        self.search_pending
+            .iter()
+            .keys()
+            .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
+            .collect()
+    }
+
+    /// Marks one article as changed for the search index.
+    pub fn mark_search_pending(&self, url: &str) -> Result<()> {
+        self.search_pending.insert(url.as_bytes(), &[])?;
+        Ok(())
+    }
+
+    /// Marks `keys` as indexed.
+    pub fn clear_search_pending(&self, keys: &[String]) -> Result<()> {
+        for k in keys {
+            self.search_pending.remove(k.as_bytes())?;
+        }
+        Ok(())
+    }
+
+    /// Marks every article as needing (re)indexing: after a rebuild of the database.
+    pub fn mark_all_search_pending(&self) -> Result<()> {
+        for k in self.articles.iter().keys() {
+            self.search_pending.insert(k?, &[])?;
+        }
+        Ok(())
     }
 
     /// Indexes (or un-indexes, for a body too short to compare) an article's latest body.
@@ -765,6 +805,13 @@ fn commit_article(
             .map(|v| String::from_utf8_lossy(&v).into_owned());
     }
     let key = key.unwrap_or_else(|| fa.fetched_url.clone());
+    // Revisits fetch the article's own URL, so only its validators are worth keeping; an
+    // alias's ETag would never match and make every conditional revisit a full download.
+    let (etag, last_modified) = if fa.fetched_url == key {
+        (fa.etag.clone(), fa.last_modified.clone())
+    } else {
+        (None, None)
+    };
 
     let existing = get_article(ar, &key)?;
     let mut spellings = vec![fa.fetched_url.clone()];
@@ -800,8 +847,8 @@ fn commit_article(
                 content_hash: fa.content_hash.clone(),
                 fetches: 1,
                 last_status: fa.http_status,
-                etag: fa.etag.clone(),
-                last_modified: fa.last_modified.clone(),
+                etag,
+                last_modified,
             }
         }
         Some(mut a) => {
@@ -839,8 +886,10 @@ fn commit_article(
             a.last_seen = fa.fetched_at;
             a.fetches += 1;
             a.last_status = fa.http_status;
-            a.etag = fa.etag.clone();
-            a.last_modified = fa.last_modified.clone();
+            if fa.fetched_url == key {
+                a.etag = etag;
+                a.last_modified = last_modified;
+            }
             a
         }
     };
