@@ -651,7 +651,8 @@ async fn fetch_archived(
     site: &Site,
     url: &Url,
     cond: &Conditional,
-) -> Result<std::result::Result<(RawResponse, warc::WarcPtr), FetchFailure>> {
+    defer_final: bool,
+) -> Result<std::result::Result<(RawResponse, Option<warc::WarcPtr>), FetchFailure>> {
     let host = host_key(url);
     let c = &ctx.config.crawl;
     let mut attempt: u32 = 0;
@@ -666,14 +667,19 @@ async fn fetch_archived(
         let retry_after;
         match result {
             Ok(resp) => {
-                let ptr = archive(ctx, &resp).await?;
+                let status = resp.status;
+                // An article's 200 or 304 is archived by the caller, and only if the
+                // article changed: an unchanged revisit is recorded as seen, compactly.
+                let ptr = if defer_final && (status == 304 || (200..300).contains(&status)) {
+                    None
+                } else {
+                    Some(archive(ctx, stats, &resp).await?)
+                };
                 {
                     let mut st = stats.lock().unwrap_or_else(|p| p.into_inner());
                     st.requests.push((host.clone(), resp.elapsed));
                     st.bytes_downloaded += (resp.response_head.len() + resp.body.len()) as u64;
-                    st.bytes_stored += ptr.length;
                 }
-                let status = resp.status;
                 if (200..400).contains(&status) {
                     ctx.limiters.recover(&host);
                 }
@@ -709,7 +715,44 @@ async fn fetch_archived(
     }
 }
 
-async fn archive(ctx: &Ctx, resp: &RawResponse) -> Result<warc::WarcPtr> {
+async fn archive(
+    ctx: &Ctx,
+    stats: &std::sync::Mutex<PageStats>,
+    resp: &RawResponse,
+) -> Result<warc::WarcPtr> {
+    let ptr = archive_raw(ctx, resp).await?;
+    stats.lock().unwrap_or_else(|p| p.into_inner()).bytes_stored += ptr.length;
+    Ok(ptr)
+}
+
+/// Writes the compact "seen unchanged" record of `url`; returns its time (as stored, so a
+/// rebuild reads the same value back).
+async fn archive_seen(
+    ctx: &Ctx,
+    url: &Url,
+    resp: &RawResponse,
+    validators: Option<(Option<String>, Option<String>)>,
+) -> Result<chrono::DateTime<Utc>> {
+    let store = ctx.store.clone();
+    let (etag, last_modified) = validators.unwrap_or_default();
+    let seen = crate::store::SeenRecord {
+        url: url.to_string(),
+        // WARC dates keep microseconds: the block says the same as the record's header.
+        at: chrono::SubsecRound::trunc_subsecs(resp.fetched_at, 6),
+        status: resp.status,
+        etag,
+        last_modified,
+    };
+    let ptr = tokio::task::spawn_blocking(move || store.archive_seen(&seen))
+        .await
+        .map_err(|e| Error::FetchPage {
+            url: url.to_string(),
+            message: format!("archiving task died: {e}"),
+        })??;
+    Ok(ptr.date)
+}
+
+async fn archive_raw(ctx: &Ctx, resp: &RawResponse) -> Result<warc::WarcPtr> {
     let store = ctx.store.clone();
     let target = resp.url.to_string();
     let date = resp.fetched_at;
@@ -821,7 +864,8 @@ async fn process(
                 }
             }
         }
-        let (resp, ptr) = match fetch_archived(ctx, stats, site, &url, &cond).await? {
+        let is_article = entry.kind == PageKind::Article;
+        let (resp, ptr) = match fetch_archived(ctx, stats, site, &url, &cond, is_article).await? {
             Ok(v) => v,
             Err(f) => return fail(format!("{}: {f}", f.reason())).await,
         };
@@ -843,7 +887,7 @@ async fn process(
         }
         // An article that now redirects to the home page or a listing is gone.
         if entry.kind == PageKind::Article && site.classify(&next) != Some(PageKind::Article) {
-            let at = ptr.date;
+            let at = ptr.as_ref().map_or(resp.fetched_at, |p| p.date);
             return match commit(
                 Commit::Gone {
                     at,
@@ -864,6 +908,8 @@ async fn process(
     };
 
     let status = resp.status;
+    // The capture time: the WARC record's when there is one (a rebuild reads that back).
+    let at = ptr.as_ref().map_or(resp.fetched_at, |p| p.date);
     if status == 429 || status == 503 {
         let wait = resp
             .header("retry-after")
@@ -876,10 +922,12 @@ async fn process(
         }
     }
     if status == 304 {
+        let at = archive_seen(ctx, &url, &resp, None).await?;
         commit(
             Commit::NotModified {
-                at: ptr.date,
+                at,
                 status,
+                validators: None,
             },
             Vec::new(),
         )
@@ -888,14 +936,8 @@ async fn process(
     }
     if status == 404 || status == 410 {
         if entry.kind == PageKind::Article {
-            if let CommitResult::Gone { .. } = commit(
-                Commit::Gone {
-                    at: ptr.date,
-                    status,
-                },
-                Vec::new(),
-            )
-            .await?
+            if let CommitResult::Gone { .. } =
+                commit(Commit::Gone { at, status }, Vec::new()).await?
             {
                 return Ok(PageOutcome::Gone);
             }
@@ -905,6 +947,11 @@ async fn process(
     if !(200..300).contains(&status) {
         return fail(format!("http {status}")).await;
     }
+    // From here on a deferred 2xx is archived unless the article proves unchanged.
+    let ptr = match ptr {
+        None if !resp.is_html() => Some(archive(ctx, stats, &resp).await?),
+        other => other,
+    };
     if !resp.is_html() {
         return skip(format!(
             "content-type: {}",
@@ -914,7 +961,12 @@ async fn process(
     }
     let decoded = match resp.decoded_body(ctx.config.crawl.max_body) {
         Ok(b) => b,
-        Err(f) => return fail(format!("{}: {f}", f.reason())).await,
+        Err(f) => {
+            if ptr.is_none() {
+                archive(ctx, stats, &resp).await?;
+            }
+            return fail(format!("{}: {f}", f.reason())).await;
+        }
     };
 
     // Parse on the blocking pool: scraper's DOM is not Send and parsing is CPU work.
@@ -973,6 +1025,28 @@ async fn process(
         .filter(|c| site.in_scope(c) && site.classify(c) == Some(PageKind::Article))
         .map(|c| c.to_string());
     stats.lock().unwrap_or_else(|p| p.into_inner()).sources = Some(fields.sources.clone());
+    let hash = content_hash(&fields);
+    let etag = resp.header("etag").map(str::to_string);
+    let last_modified = resp.header("last-modified").map(str::to_string);
+    if ptr.is_none() && ctx.store.stored_hash(url.as_str())?.as_deref() == Some(hash.as_str()) {
+        // Unchanged: a new date line or counter is not a new capture worth keeping.
+        let validators = Some((etag, last_modified));
+        let at = archive_seen(ctx, &url, &resp, validators.clone()).await?;
+        commit(
+            Commit::NotModified {
+                at,
+                status,
+                validators,
+            },
+            links,
+        )
+        .await?;
+        return Ok(PageOutcome::Unchanged);
+    }
+    let ptr = match ptr {
+        Some(p) => p,
+        None => archive(ctx, stats, &resp).await?,
+    };
     let fa = FetchedArticle {
         site: site.name.clone(),
         fetched_url: url.to_string(),
@@ -982,15 +1056,33 @@ async fn process(
             .map(|u| u.to_string())
             .collect(),
         declared_canonical,
-        content_hash: content_hash(&fields),
+        key_hint: None,
+        content_hash: hash,
         fields,
         http_status: status,
         fetched_at: ptr.date,
         warc: ptr,
-        etag: resp.header("etag").map(str::to_string),
-        last_modified: resp.header("last-modified").map(str::to_string),
+        etag,
+        last_modified,
     };
-    Ok(match commit(Commit::Article(Box::new(fa)), links).await? {
+    let fetched_url = fa.fetched_url.clone();
+    let result = commit(Commit::Article(Box::new(fa)), links).await?;
+    if let CommitResult::NewArticle { url: key }
+    | CommitResult::NewVersion { url: key, .. }
+    | CommitResult::Unchanged { url: key } = &result
+    {
+        if *key != fetched_url {
+            let store = ctx.store.clone();
+            let key = key.clone();
+            tokio::task::spawn_blocking(move || store.archive_key(&fetched_url, &key))
+                .await
+                .map_err(|e| Error::FetchPage {
+                    url: url.to_string(),
+                    message: format!("archiving task died: {e}"),
+                })??;
+        }
+    }
+    Ok(match result {
         CommitResult::NewArticle { .. } => PageOutcome::NewArticle,
         CommitResult::NewVersion { .. } => PageOutcome::NewVersion,
         CommitResult::Unchanged { .. } => PageOutcome::Unchanged,

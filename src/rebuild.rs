@@ -84,6 +84,17 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
     };
     // Redirect targets → the article URLs that redirected there (aliases).
     let mut redirects: HashMap<String, Vec<String>> = HashMap::new();
+    // Which article each alias was filed under by the crawl (first pass over the files).
+    let mut keys: HashMap<String, String> = HashMap::new();
+    for rec in warc::scan_dir(&store.warc_dir())?.flatten() {
+        if rec.warc_type() == Some("metadata")
+            && rec.header("Content-Type") == Some(crate::store::KEY_CONTENT_TYPE)
+        {
+            if let Ok(k) = serde_json::from_slice::<crate::store::KeyRecord>(&rec.block) {
+                keys.insert(k.url, k.key);
+            }
+        }
+    }
 
     for rec in warc::scan_dir(&store.warc_dir())? {
         let rec = match rec {
@@ -96,6 +107,11 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
         };
         stats.records += 1;
         let kind = rec.warc_type().unwrap_or("").to_string();
+        if kind == "metadata" && rec.header("Content-Type") == Some(crate::store::SEEN_CONTENT_TYPE)
+        {
+            replay_seen(config, &store, &rec.block, policy, &mut stats)?;
+            continue;
+        }
         if kind != "response" && kind != "revisit" {
             continue;
         }
@@ -139,6 +155,7 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
         stats.responses += 1;
         replay(
             config,
+            &keys,
             &store,
             &ptr,
             &resp,
@@ -153,8 +170,41 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
     Ok(stats)
 }
 
+/// A "seen unchanged" record: the article was fetched and had not changed.
+fn replay_seen(
+    config: &Config,
+    store: &Store,
+    block: &[u8],
+    policy: EnqueuePolicy,
+    stats: &mut RebuildStats,
+) -> Result<()> {
+    let Ok(seen) = serde_json::from_slice::<crate::store::SeenRecord>(block) else {
+        stats.damaged += 1;
+        return Ok(());
+    };
+    let Some(site) = Url::parse(&seen.url)
+        .ok()
+        .and_then(|u| config.site_for(&u).map(|s| s.name.clone()))
+    else {
+        stats.out_of_scope += 1;
+        return Ok(());
+    };
+    let commit = Commit::NotModified {
+        at: seen.at,
+        status: seen.status,
+        validators: (seen.status != 304).then(|| (seen.etag.clone(), seen.last_modified.clone())),
+    };
+    if let CommitResult::Unchanged { .. } =
+        store.commit(&done_entry(&seen.url, &site), &commit, &[], policy)?
+    {
+        stats.unchanged += 1;
+    }
+    Ok(())
+}
+
 fn replay(
     config: &Config,
+    keys: &HashMap<String, String>,
     store: &Store,
     ptr: &WarcPtr,
     resp: &HttpResponse,
@@ -207,6 +257,7 @@ fn replay(
         304 => Commit::NotModified {
             at: ptr.date,
             status,
+            validators: None,
         },
         404 | 410 => Commit::Gone {
             at: ptr.date,
@@ -235,6 +286,7 @@ fn replay(
                 fetched_url: url.to_string(),
                 redirected_from: redirects.remove(url.as_str()).unwrap_or_default(),
                 declared_canonical,
+                key_hint: keys.get(url.as_str()).cloned(),
                 content_hash: content_hash(&fields),
                 fields,
                 http_status: status,

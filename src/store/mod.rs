@@ -67,8 +67,15 @@ pub trait ArticleStore {
 pub enum Commit {
     /// An article page that was fetched and extracted.
     Article(Box<FetchedArticle>),
-    /// 304 for a conditional revisit.
-    NotModified { at: DateTime<Utc>, status: u16 },
+    /// A revisit that found the article unchanged: a 304, or a 200 whose extracted content
+    /// hashes as the stored one. Only the fact that it was seen is recorded (no WARC
+    /// record, no version); `validators` replaces the stored ETag / Last-Modified when the
+    /// URL fetched is the article's own.
+    NotModified {
+        at: DateTime<Utc>,
+        status: u16,
+        validators: Option<(Option<String>, Option<String>)>,
+    },
     /// 404/410 or a redirect away from the article.
     Gone { at: DateTime<Utc>, status: u16 },
     /// A listing (or seed) page: only its links matter.
@@ -87,12 +94,42 @@ pub struct FetchedArticle {
     pub declared_canonical: Option<String>,
     /// Other spellings that led here (redirect hops before `fetched_url`).
     pub redirected_from: Vec<String>,
+    /// The article this spelling was filed under when it was first crawled (rebuilds only:
+    /// they replay pages in WARC order, which concurrent fetches make differ from the
+    /// order their commits chose keys in).
+    pub key_hint: Option<String>,
     pub fields: Extracted,
     pub content_hash: String,
     pub http_status: u16,
     pub fetched_at: DateTime<Utc>,
     pub warc: WarcPtr,
     pub etag: Option<String>,
+    pub last_modified: Option<String>,
+}
+
+/// Content type of the WARC `metadata` records that say which article a URL was filed
+/// under, when that is not the URL itself (see [`FetchedArticle::key_hint`]).
+pub const KEY_CONTENT_TYPE: &str = "application/vnd.luutru.key+json";
+
+/// The block of a key record.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct KeyRecord {
+    pub url: String,
+    pub key: String,
+}
+
+/// Content type of the WARC `metadata` records that say an article was seen unchanged.
+pub const SEEN_CONTENT_TYPE: &str = "application/vnd.luutru.seen+json";
+
+/// The block of a "seen unchanged" metadata record.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SeenRecord {
+    pub url: String,
+    pub at: DateTime<Utc>,
+    pub status: u16,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub etag: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_modified: Option<String>,
 }
 
@@ -312,6 +349,17 @@ impl Store {
         Ok(ptr)
     }
 
+    /// The content hash of the article that `url` (a canonical URL) is a spelling of.
+    pub fn stored_hash(&self, url: &str) -> Result<Option<String>> {
+        let Some(key) = self.aliases.get(url.as_bytes())? else {
+            return Ok(None);
+        };
+        match self.articles.get(&key)? {
+            Some(v) => Ok(Some(dec::<ArticleRecord>(&key, &v)?.content_hash)),
+            None => Ok(None),
+        }
+    }
+
     /// The first archived copy of a payload, by its digest.
     pub fn payload_ptr(&self, digest: &str) -> Result<Option<WarcPtr>> {
         match self.payloads.get(digest.as_bytes())? {
@@ -396,6 +444,39 @@ impl Store {
             ));
         }
         Ok(out)
+    }
+
+    /// Records in the WARC files that `url` was filed under article `key`.
+    pub fn archive_key(&self, url: &str, key: &str) -> Result<WarcPtr> {
+        let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(WarcWriter::open(
+                &self.warc_dir(),
+                warc::DEFAULT_WARC_MAX_FILE_SIZE,
+            )?);
+        }
+        let writer = guard.as_mut().expect("writer opened above");
+        let block = enc(&KeyRecord {
+            url: url.to_string(),
+            key: key.to_string(),
+        });
+        writer.write_metadata(url, Utc::now(), None, KEY_CONTENT_TYPE, &block)
+    }
+
+    /// Records, compactly, that `target_uri` was fetched and found unchanged (a 304, or a
+    /// 200 whose article text is the stored one): a small `metadata` record
+    /// ([`SEEN_CONTENT_TYPE`]) instead of the whole response, so the database, rebuilt from
+    /// the WARC files, still knows when each article was last seen.
+    pub fn archive_seen(&self, seen: &SeenRecord) -> Result<WarcPtr> {
+        let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
+        if guard.is_none() {
+            *guard = Some(WarcWriter::open(
+                &self.warc_dir(),
+                warc::DEFAULT_WARC_MAX_FILE_SIZE,
+            )?);
+        }
+        let writer = guard.as_mut().expect("writer opened above");
+        writer.write_metadata(&seen.url, seen.at, None, SEEN_CONTENT_TYPE, &enc(seen))
     }
 
     // ---- runs ----
@@ -671,12 +752,24 @@ impl Store {
             let result = match commit {
                 Commit::Listing => CommitResult::Done,
                 Commit::Failed { .. } => CommitResult::Failed,
-                Commit::NotModified { at, status } => match article_key(al, &entry.url)? {
+                Commit::NotModified {
+                    at,
+                    status,
+                    validators,
+                } => match article_key(al, &entry.url)? {
                     Some(url) => {
                         if let Some(mut a) = get_article(ar, &url)? {
-                            a.last_seen = *at;
+                            a.last_seen = a.last_seen.max(*at);
                             a.fetches += 1;
                             a.last_status = *status;
+                            a.status = ArticleStatus::Live;
+                            a.gone_since = None;
+                            if let (Some((etag, last_modified)), true) =
+                                (validators, url == entry.url)
+                            {
+                                a.etag = etag.clone();
+                                a.last_modified = last_modified.clone();
+                            }
                             ar.insert(url.as_bytes(), enc(&a))?;
                         }
                         CommitResult::Unchanged { url }
@@ -789,6 +882,11 @@ fn commit_article(
     // then the same content under another URL of the same site, else a new article.
     let has_content = fa.fields.title.is_some() && !fa.fields.body.is_empty();
     let mut key = article_key(al, &fa.fetched_url)?;
+    if key.is_none() {
+        if let Some(h) = &fa.key_hint {
+            key = Some(article_key(al, h)?.unwrap_or_else(|| h.clone()));
+        }
+    }
     for hop in &fa.redirected_from {
         if key.is_none() {
             key = article_key(al, hop)?;
@@ -880,10 +978,25 @@ fn commit_article(
                 };
             } else {
                 result = CommitResult::Unchanged { url: key.clone() };
+                // The same text captured earlier (concurrent fetches of two spellings
+                // finish out of order): the version's capture is the earliest, so that a
+                // rebuild, which replays in WARC order, arrives at the same record.
+                let vk = version_key(&key, a.versions);
+                if let Some(raw) = ve.get(&vk)? {
+                    let mut latest: VersionRecord = tx_dec(&vk, &raw)?;
+                    if fa.fetched_at < latest.fetched_at && latest.content_hash == fa.content_hash {
+                        latest.fetched_at = fa.fetched_at;
+                        latest.fetched_url = fa.fetched_url.clone();
+                        latest.http_status = fa.http_status;
+                        latest.warc = fa.warc.clone();
+                        ve.insert(vk, enc(&latest))?;
+                    }
+                }
             }
             a.status = ArticleStatus::Live;
             a.gone_since = None;
-            a.last_seen = fa.fetched_at;
+            a.first_seen = a.first_seen.min(fa.fetched_at);
+            a.last_seen = a.last_seen.max(fa.fetched_at);
             a.fetches += 1;
             a.last_status = fa.http_status;
             if fa.fetched_url == key {
