@@ -4,8 +4,8 @@
 //! `cargo bench --bench neardup` (about 4 minutes on 2 cores, most of it building the 1M
 //! index; `LUUTRU_NEARDUP_SIZES=100k cargo bench --bench neardup` skips the 1M index).
 //!
-//! The indexed signatures are synthetic, built through the public API (`NearDupIndex::insert`,
-//! one sled transaction per article, as the crawler writes them):
+//! The indexed signatures are synthetic and loaded with `NearDupIndex::load` (the bulk path
+//! of a database rebuild; the crawler's path, `insert`, is timed on the loaded index):
 //! - background articles: independent random min-hashes, i.e. articles sharing no text;
 //! - "same topic" clusters (1% of the articles, 10 per cluster): each shares a random 25% of
 //!   its min-hashes with the cluster's base, so they collide on some bands and cost the
@@ -14,9 +14,9 @@
 //!   like a republication with a "Theo …" line and an edited sentence).
 //!
 //! Measured: lookup of a planted article (finds its partner), of a cluster member (candidates
-//! rejected), and of a fresh random signature (nothing shares a band). Computing the 1M
-//! signatures from real text would take longer than the lookups and test nothing more about
-//! the index; the signature of one real article is timed separately.
+//! rejected), of a fresh random signature (no candidate), and the insert of a new article.
+//! Computing 1M signatures from real text would take longer than the lookups and test
+//! nothing more about the index; the signature of one real article is timed separately.
 
 use std::path::{Path, PathBuf};
 use std::time::{Duration, Instant};
@@ -30,12 +30,12 @@ const ARTICLE: &str = include_str!("neardup_article.txt");
 const PLANTED_PAIRS: usize = 1000;
 const CLUSTER_SIZE: usize = 10;
 
-fn random_sig(rng: &mut StdRng) -> [u32; NUM_HASHES] {
+fn random_sig(rng: &mut StdRng) -> [u16; NUM_HASHES] {
     std::array::from_fn(|_| rng.random())
 }
 
 /// `base` with each min-hash kept with probability `keep`, else replaced by a random one.
-fn derived(base: &[u32; NUM_HASHES], keep: f64, rng: &mut StdRng) -> [u32; NUM_HASHES] {
+fn derived(base: &[u16; NUM_HASHES], keep: f64, rng: &mut StdRng) -> [u16; NUM_HASHES] {
     std::array::from_fn(|i| {
         if rng.random_bool(keep) {
             base[i]
@@ -51,6 +51,7 @@ struct Built {
     planted: Vec<(String, Signature, String)>,
     cluster_members: Vec<(String, Signature)>,
     dir: PathBuf,
+    _db: sled::Db,
 }
 
 fn dir_size(p: &Path) -> u64 {
@@ -66,50 +67,66 @@ fn dir_size(p: &Path) -> u64 {
         .sum()
 }
 
-fn build(n: usize, label: &str) -> Built {
-    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("neardup-bench-{label}"));
-    let _ = std::fs::remove_dir_all(&dir);
-    let db = sled::Config::new()
-        .path(&dir)
-        .temporary(true)
-        .open()
-        .expect("bench sled db opens");
-    let index = NearDupIndex::new(db.open_tree("neardup").expect("tree opens"));
+fn url(i: usize) -> String {
+    format!("https://baohaiduong.vn/tin-tuc/bai-viet-so-{i}.html")
+}
+
+/// All articles, the planted originals (with their copy's URL), one member per cluster.
+type Synthetic = (
+    Vec<(String, Signature)>,
+    Vec<(String, Signature, String)>,
+    Vec<(String, Signature)>,
+);
+
+/// The synthetic archive: planted pairs first, then the clusters, then the background.
+fn articles(n: usize) -> Synthetic {
     let mut rng = StdRng::seed_from_u64(n as u64);
-    let started = Instant::now();
-    let url = |i: usize| format!("https://baohaiduong.vn/tin-tuc/bai-viet-so-{i}.html");
+    let mut all = Vec::with_capacity(n);
     let mut planted = Vec::new();
     let mut cluster_members = Vec::new();
     let clustered = n / 100;
-    let mut i = 0;
-    while i < n {
+    while all.len() < n {
+        let i = all.len();
         if planted.len() < PLANTED_PAIRS {
             let a = random_sig(&mut rng);
             let b = derived(&a, 0.8, &mut rng);
             let (a, b) = (Signature::from_hashes(a), Signature::from_hashes(b));
-            index.insert(&url(i), &a).expect("insert");
-            index.insert(&url(i + 1), &b).expect("insert");
-            planted.push((url(i), a, url(i + 1)));
-            i += 2;
+            planted.push((url(i), a.clone(), url(i + 1)));
+            all.push((url(i), a));
+            all.push((url(i + 1), b));
         } else if i < PLANTED_PAIRS * 2 + clustered {
             let base = random_sig(&mut rng);
             for j in 0..CLUSTER_SIZE {
                 let s = Signature::from_hashes(derived(&base, 0.25, &mut rng));
-                index.insert(&url(i + j), &s).expect("insert");
                 if j == 0 {
-                    cluster_members.push((url(i), s));
+                    cluster_members.push((url(i), s.clone()));
                 }
+                all.push((url(i + j), s));
             }
-            i += CLUSTER_SIZE;
         } else {
-            let s = Signature::from_hashes(random_sig(&mut rng));
-            index.insert(&url(i), &s).expect("insert");
-            i += 1;
+            all.push((url(i), Signature::from_hashes(random_sig(&mut rng))));
         }
     }
+    (all, planted, cluster_members)
+}
+
+fn build(n: usize, label: &str) -> Built {
+    let dir = PathBuf::from(env!("CARGO_TARGET_TMPDIR")).join(format!("neardup-bench-{label}"));
+    let _ = std::fs::remove_dir_all(&dir);
+    // The store's own sled settings, so the numbers are the crawler's.
+    let db = sled::Config::new()
+        .path(&dir)
+        .cache_capacity(luutru::store::DEFAULT_CACHE_BYTES)
+        .temporary(true)
+        .open()
+        .expect("bench sled db opens");
+    let index = NearDupIndex::new(db.open_tree("neardup").expect("tree opens"));
+    let (all, planted, cluster_members) = articles(n);
+    let started = Instant::now();
+    index.load(all).expect("bulk load");
     db.flush().expect("flush");
     eprintln!(
-        "neardup: built {label} index ({n} articles) in {:.1}s, {:.0} MiB on disk",
+        "neardup: loaded {label} index ({n} articles) in {:.1}s, {:.0} MiB on disk",
         started.elapsed().as_secs_f64(),
         dir_size(&dir) as f64 / (1024.0 * 1024.0)
     );
@@ -118,6 +135,7 @@ fn build(n: usize, label: &str) -> Built {
         planted,
         cluster_members,
         dir,
+        _db: db,
     }
 }
 
@@ -179,6 +197,18 @@ fn bench_lookup(c: &mut Criterion) {
                     .index
                     .lookup("https://other.vn/new", s)
                     .expect("lookup")
+            })
+        });
+        // One new article indexed: one sled transaction (12 bucket updates and the record).
+        let mut k = 0usize;
+        group.bench_function("insert", |b| {
+            b.iter(|| {
+                k += 1;
+                let s = Signature::from_hashes(random_sig(&mut rng));
+                built
+                    .index
+                    .insert(&format!("https://other.vn/new-{k}"), &s)
+                    .expect("insert")
             })
         });
         group.finish();

@@ -82,7 +82,7 @@ pub enum TokenKind {
     Break,
 }
 
-/// A token with its byte range in the text it came from.
+/// A token: a slice of the text it came from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Token<'a> {
     pub kind: TokenKind,
@@ -126,11 +126,11 @@ fn push_chunk<'a>(chunk: &'a str, out: &mut Vec<Token<'a>>) {
         push_puncts(chunk, out);
         return;
     };
-    // The last word character, then any combining marks after it.
+    // Up to the last word character (combining marks count as word characters).
     let end = chunk
         .char_indices()
-        .filter(|&(_, c)| is_word_char(c))
-        .last()
+        .rev()
+        .find(|&(_, c)| is_word_char(c))
         .map_or(chunk.len(), |(i, c)| i + c.len_utf8());
     push_puncts(&chunk[..start], out);
     out.push(Token {
@@ -469,13 +469,13 @@ fn lines_of(ops: &[DiffOp], style: &Style) -> Vec<Line> {
 /// Splits at paragraph breaks (whitespace holding a blank line).
 fn split_paragraphs(text: &str) -> Vec<&str> {
     let mut out = Vec::new();
-    let mut start = 0;
+    let (mut start, mut at) = (0, 0);
     for t in tokenize(text) {
         if t.kind == TokenKind::Break {
-            let off = t.text.as_ptr() as usize - text.as_ptr() as usize;
-            out.push(&text[start..off]);
-            start = off + t.text.len();
+            out.push(&text[start..at]);
+            start = at + t.text.len();
         }
+        at += t.text.len();
     }
     out.push(&text[start..]);
     out

@@ -9,7 +9,12 @@
 //! - [`extract`]: selectors, fallbacks, Vietnamese dates, text normalisation, encodings.
 //! - [`dedup`]: content hashes over the normalised fields.
 //! - [`store`]: WARC files for the raw bytes, sled for records, versions and indexes.
-//! - [`query`]: filters and output formats for researchers.
+//! - [`query`]: filters, time travel and output formats for researchers.
+//! - [`search`]: the tantivy full-text index (Vietnamese-folded) derived from the store.
+//! - [`neardup`]: MinHash near-duplicates across sites; [`diff`]: word-level diffs.
+//! - [`export`]: WARC / JSONL / CSV exports that stream.
+//! - [`rebuild`]: the database rebuilt from the WARC files, re-extraction, verification.
+//! - [`serve`]: the read-only web UI and JSON API; [`cli`]: the command line.
 
 pub mod canon;
 pub mod cli;

@@ -153,16 +153,15 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
             }
         };
         stats.responses += 1;
-        replay(
+        let mut state = Replay {
             config,
-            &keys,
-            &store,
-            &ptr,
-            &resp,
+            keys: &keys,
+            store: &store,
             policy,
-            &mut redirects,
-            &mut stats,
-        )?;
+            redirects: &mut redirects,
+            stats: &mut stats,
+        };
+        replay(&mut state, &ptr, &resp)?;
     }
     // The search index describes the old database: re-index everything at the next query.
     store.mark_all_search_pending()?;
@@ -202,16 +201,21 @@ fn replay_seen(
     Ok(())
 }
 
-fn replay(
-    config: &Config,
-    keys: &HashMap<String, String>,
-    store: &Store,
-    ptr: &WarcPtr,
-    resp: &HttpResponse,
+/// What replaying one response needs from the rebuild around it.
+struct Replay<'a> {
+    config: &'a Config,
+    /// Which article each alias was filed under (key records).
+    keys: &'a HashMap<String, String>,
+    store: &'a Store,
     policy: EnqueuePolicy,
-    redirects: &mut HashMap<String, Vec<String>>,
-    stats: &mut RebuildStats,
-) -> Result<()> {
+    /// Redirect targets → the article URLs that redirected there.
+    redirects: &'a mut HashMap<String, Vec<String>>,
+    stats: &'a mut RebuildStats,
+}
+
+fn replay(r: &mut Replay<'_>, ptr: &WarcPtr, resp: &HttpResponse) -> Result<()> {
+    let (config, keys, store, policy) = (r.config, r.keys, r.store, r.policy);
+    let (redirects, stats) = (&mut *r.redirects, &mut *r.stats);
     let Ok(raw) = Url::parse(&ptr.target_uri) else {
         return Ok(());
     };
