@@ -5,7 +5,7 @@
 //! resumes where it stopped: a page leaves the queue only in the same transaction that
 //! records its outcome.
 //!
-//! Flow of one page ([`process`]): robots.txt → per-host rate limiter → global concurrency
+//! Flow of one page (`process`): robots.txt → per-host rate limiter → global concurrency
 //! permit → fetch (retries with backoff) → WARC (fsynced) → redirects followed hop by hop,
 //! each hop archived and checked against the site's scope → decode → parse once (links and
 //! article) → one store commit (article/version/aliases, links queued, page done).
@@ -158,7 +158,7 @@ struct Ctx {
     permits: Semaphore,
     policy: EnqueuePolicy,
     /// Distinct query strings seen per path this run (trap guard).
-    variants: std::sync::Mutex<HashMap<String, HashSet<String>>>,
+    variants: std::sync::Mutex<TrapGuard>,
 }
 
 /// Runs one archival crawl until the frontier is empty, `max_pages` is reached or
@@ -1115,14 +1115,85 @@ fn trap_guard(ctx: &Ctx, url: &Url) -> bool {
         return false;
     }
     let key = format!("{}{}", host_key(url), url.path());
-    let mut map = ctx.variants.lock().unwrap_or_else(|p| p.into_inner());
-    let set = map.entry(key).or_default();
-    if set.contains(q) {
-        return false;
+    let mut guard = ctx.variants.lock().unwrap_or_else(|p| p.into_inner());
+    guard.is_trap(&key, q, limit)
+}
+
+/// Query strings remembered by the trap guard over all paths, at most; the memory it takes
+/// stays bounded (about 16 bytes each) however many URLs a run meets.
+pub const TRAP_GUARD_ENTRIES: usize = 500_000;
+
+/// Distinct query strings per path (both as 64-bit hashes), bounded by
+/// [`TRAP_GUARD_ENTRIES`]: when full, the paths with the fewest query strings are forgotten
+/// first (a trap is a path with many; a path with one or two is an ordinary page).
+#[derive(Default)]
+struct TrapGuard {
+    paths: HashMap<u64, HashSet<u64>>,
+    entries: usize,
+}
+
+impl TrapGuard {
+    fn is_trap(&mut self, path: &str, query: &str, limit: usize) -> bool {
+        use xxhash_rust::xxh3::xxh3_64;
+        let (p, q) = (xxh3_64(path.as_bytes()), xxh3_64(query.as_bytes()));
+        let set = self.paths.entry(p).or_default();
+        if set.contains(&q) {
+            return false;
+        }
+        if set.len() >= limit {
+            return true;
+        }
+        set.insert(q);
+        self.entries += 1;
+        if self.entries > TRAP_GUARD_ENTRIES {
+            self.shrink();
+        }
+        false
     }
-    if set.len() >= limit {
-        return true;
+
+    /// Forgets the paths with fewest query strings until at most half the bound is used.
+    fn shrink(&mut self) {
+        let mut keep_above = 1;
+        while self.entries > TRAP_GUARD_ENTRIES / 2 && !self.paths.is_empty() {
+            self.paths.retain(|_, s| s.len() > keep_above);
+            self.entries = self.paths.values().map(HashSet::len).sum();
+            keep_above *= 2;
+        }
     }
-    set.insert(q.to_string());
-    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trap_guard_counts_distinct_query_strings_per_path() {
+        let mut g = TrapGuard::default();
+        for q in ["d=1", "d=2", "d=3"] {
+            assert!(!g.is_trap("h:80/lich", q, 3));
+        }
+        assert!(
+            g.is_trap("h:80/lich", "d=4", 3),
+            "a fourth variant is a trap"
+        );
+        assert!(!g.is_trap("h:80/lich", "d=2", 3), "a known variant is not");
+        assert!(!g.is_trap("h:80/khac", "d=4", 3), "other paths count apart");
+    }
+
+    #[test]
+    fn trap_guard_memory_is_bounded_and_keeps_the_traps() {
+        let mut g = TrapGuard::default();
+        for q in 0..50 {
+            assert!(!g.is_trap("h:80/calendar", &format!("d={q}"), 50));
+        }
+        for n in 0..TRAP_GUARD_ENTRIES + 10 {
+            g.is_trap(&format!("h:80/tin/{n}.html"), "page=1", 50);
+        }
+        assert!(g.entries <= TRAP_GUARD_ENTRIES, "{} entries", g.entries);
+        assert_eq!(g.entries, g.paths.values().map(HashSet::len).sum::<usize>());
+        assert!(
+            g.is_trap("h:80/calendar", "d=50", 50),
+            "the path with many variants is still known"
+        );
+    }
 }

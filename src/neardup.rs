@@ -15,7 +15,7 @@
 //!
 //! Parts:
 //! - [`syllables`] / [`signature`]: 3-syllable shingles of the body's
-//!   [`key_form`](crate::extract::key_form), [`NUM_HASHES`] min-hashes of them.
+//!   [`key_form`], [`NUM_HASHES`] min-hashes of them.
 //! - [`similarity`]: the Jaccard estimate of two signatures.
 //! - [`NearDupIndex`]: a `sled::Tree` holding each article's signature and its [`BANDS`]
 //!   band entries; [`NearDupIndex::lookup`] reads the buckets of a signature's bands and
