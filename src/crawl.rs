@@ -36,6 +36,8 @@ use crate::store::{
 };
 use crate::{Error, Result};
 
+/// Most pages held in memory, ready to go, at once (the queue itself stays in the store).
+pub const READY_MAX: usize = 4096;
 /// Redirect hops followed before a page fails.
 pub const MAX_REDIRECTS: usize = 10;
 /// How long in-flight pages may finish after a shutdown request before they are put back.
@@ -156,6 +158,9 @@ struct Ctx {
     limiters: HostLimiters,
     robots: Robots,
     permits: Semaphore,
+    /// CPU-bound steps (parse and extract, commit) running at once: one per core. More
+    /// would not go faster, and memory would hold a parsed DOM per page in flight.
+    cpu: Semaphore,
     policy: EnqueuePolicy,
     /// Distinct query strings seen per path this run (trap guard).
     variants: std::sync::Mutex<TrapGuard>,
@@ -375,6 +380,7 @@ async fn run_pass(
         limiters,
         robots: Robots::new(&token),
         permits: Semaphore::new(c.concurrency),
+        cpu: Semaphore::new(std::thread::available_parallelism().map_or(2, |n| n.get())),
         policy,
         variants: Default::default(),
     });
@@ -407,11 +413,39 @@ async fn run_pass(
 
     loop {
         if !stopping && (max_pages == 0 || dispatched < max_pages) {
-            if ready.is_empty() && !exhausted {
-                let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
-                let batch = store.pending(c.concurrency * 4 + 16, &skip)?;
+            // Top up the ready buffer when nothing in it can go. Pages of hosts at their cap
+            // wait there, and each host gets only a few places in it, so one host's long
+            // backlog never keeps the other hosts' pages out of reach.
+            let cap_of = |site: &str| {
+                config
+                    .site(site)
+                    .map_or(1, |s| if s.rate > 0.0 { 2 } else { c.concurrency })
+            };
+            let host_of =
+                |e: &FrontierEntry| Url::parse(&e.url).map(|u| host_key(&u)).unwrap_or_default();
+            let can_go = |e: &FrontierEntry| {
+                per_host.get(&host_of(e)).copied().unwrap_or(0) < cap_of(&e.site)
+            };
+            if !exhausted && ready.len() < READY_MAX && !ready.iter().any(can_go) {
+                let mut skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
+                let mut counts: HashMap<String, usize> = per_host.clone();
+                for e in &ready {
+                    skip.insert(e.url.clone());
+                    *counts.entry(host_of(e)).or_default() += 1;
+                }
+                let batch = store.pending(c.concurrency * 4 + 16, &skip, &mut |e| {
+                    if !selected(&e.site) {
+                        return false;
+                    }
+                    let n = counts.entry(host_of(e)).or_default();
+                    if *n >= cap_of(&e.site) + 2 {
+                        return false;
+                    }
+                    *n += 1;
+                    true
+                })?;
                 exhausted = batch.is_empty();
-                ready.extend(batch.into_iter().filter(|e| selected(&e.site)));
+                ready.extend(batch);
             }
             // Dispatch what the per-host caps allow; keep the rest for later.
             let mut held = VecDeque::new();
@@ -460,8 +494,8 @@ async fn run_pass(
             if ready.is_empty() {
                 // Links committed since the last look may have refilled the queue.
                 let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
-                let more = store.pending(1, &skip)?;
-                if more.iter().all(|e| !selected(&e.site)) {
+                let more = store.pending(1, &skip, &mut |e| selected(&e.site))?;
+                if more.is_empty() {
                     break;
                 }
                 exhausted = false;
@@ -791,7 +825,9 @@ async fn process(
         let store = ctx.store.clone();
         let entry = entry.clone();
         let policy = ctx.policy;
+        let cpu = &ctx.cpu;
         async move {
+            let _cpu = cpu.acquire().await.expect("semaphore never closed");
             tokio::task::spawn_blocking(move || store.commit(&entry, &commit, &links, policy))
                 .await
                 .map_err(|e| Error::FetchPage {
@@ -975,6 +1011,7 @@ async fn process(
     let content_type = resp.content_type().map(str::to_string);
     let base = url.clone();
     let fetched_at = resp.fetched_at;
+    let cpu = ctx.cpu.acquire().await.expect("semaphore never closed");
     let parsed = tokio::task::spawn_blocking(move || {
         parse_response(
             &selectors,
@@ -990,6 +1027,7 @@ async fn process(
         url: url.to_string(),
         message: format!("parser task died: {e}"),
     })?;
+    drop(cpu);
 
     let links: Vec<FrontierEntry> = if entry.depth < site.max_depth {
         let mut seen = HashSet::new();

@@ -280,6 +280,12 @@ pub fn refresh_index(
     index: &mut crate::search::SearchIndex,
 ) -> Result<u64> {
     let keys = store.search_pending()?;
+    if index.created() {
+        // A new (or schema-replaced) index knows nothing: index every article.
+        let n = index.rebuild(store)?;
+        store.clear_search_pending(&keys)?;
+        return Ok(n);
+    }
     if keys.is_empty() {
         return Ok(0);
     }

@@ -328,6 +328,29 @@ impl Store {
             Some(v) => Some(dec(digest.as_bytes(), &v)?),
             None => None,
         };
+        let ex = warc::Exchange {
+            revisit_of: original.as_ref(),
+            ..*ex
+        };
+        // Compress outside the writer's lock, so concurrent pages queue only for the
+        // append; one fsync then covers every record appended before it (group commit).
+        let (ptr, token) = loop {
+            let target = self.with_warc(|w| w.target())?;
+            let prepared = target.prepare_exchange(&ex, Some(digest.clone()))?;
+            if let Some(appended) = self.with_warc(|w| w.append_exchange(prepared))? {
+                break appended;
+            }
+        };
+        token.wait()?;
+        if original.is_none() && !ex.body.is_empty() {
+            // Safe to record outside the page transaction: the record is already on disk.
+            self.payloads.insert(digest.as_bytes(), enc(&ptr))?;
+        }
+        Ok(ptr)
+    }
+
+    /// Runs `f` on the WARC writer (opened on first use) under its lock.
+    fn with_warc<T>(&self, f: impl FnOnce(&mut WarcWriter) -> Result<T>) -> Result<T> {
         let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
         if guard.is_none() {
             *guard = Some(WarcWriter::open(
@@ -335,18 +358,7 @@ impl Store {
                 warc::DEFAULT_WARC_MAX_FILE_SIZE,
             )?);
         }
-        let writer = guard.as_mut().expect("writer opened above");
-        let ex = warc::Exchange {
-            revisit_of: original.as_ref(),
-            ..*ex
-        };
-        let ptr = writer.write_exchange(&ex)?;
-        drop(guard);
-        if original.is_none() && !ex.body.is_empty() {
-            // Safe to record outside the page transaction: the record is already on disk.
-            self.payloads.insert(digest.as_bytes(), enc(&ptr))?;
-        }
-        Ok(ptr)
+        f(guard.as_mut().expect("writer opened above"))
     }
 
     /// The content hash of the article that `url` (a canonical URL) is a spelling of.
@@ -448,19 +460,15 @@ impl Store {
 
     /// Records in the WARC files that `url` was filed under article `key`.
     pub fn archive_key(&self, url: &str, key: &str) -> Result<WarcPtr> {
-        let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(WarcWriter::open(
-                &self.warc_dir(),
-                warc::DEFAULT_WARC_MAX_FILE_SIZE,
-            )?);
-        }
-        let writer = guard.as_mut().expect("writer opened above");
         let block = enc(&KeyRecord {
             url: url.to_string(),
             key: key.to_string(),
         });
-        writer.write_metadata(url, Utc::now(), None, KEY_CONTENT_TYPE, &block)
+        let (ptr, token) = self.with_warc(|w| {
+            w.write_metadata_unsynced(url, Utc::now(), None, KEY_CONTENT_TYPE, &block)
+        })?;
+        token.wait()?;
+        Ok(ptr)
     }
 
     /// Records, compactly, that `target_uri` was fetched and found unchanged (a 304, or a
@@ -468,15 +476,12 @@ impl Store {
     /// ([`SEEN_CONTENT_TYPE`]) instead of the whole response, so the database, rebuilt from
     /// the WARC files, still knows when each article was last seen.
     pub fn archive_seen(&self, seen: &SeenRecord) -> Result<WarcPtr> {
-        let mut guard = self.warc.lock().unwrap_or_else(|p| p.into_inner());
-        if guard.is_none() {
-            *guard = Some(WarcWriter::open(
-                &self.warc_dir(),
-                warc::DEFAULT_WARC_MAX_FILE_SIZE,
-            )?);
-        }
-        let writer = guard.as_mut().expect("writer opened above");
-        writer.write_metadata(&seen.url, seen.at, None, SEEN_CONTENT_TYPE, &enc(seen))
+        let block = enc(seen);
+        let (ptr, token) = self.with_warc(|w| {
+            w.write_metadata_unsynced(&seen.url, seen.at, None, SEEN_CONTENT_TYPE, &block)
+        })?;
+        token.wait()?;
+        Ok(ptr)
     }
 
     // ---- runs ----
@@ -617,11 +622,13 @@ impl Store {
         )
     }
 
-    /// Up to `limit` queued URLs in queue order, skipping the ones in `skip`.
+    /// Up to `limit` queued URLs in queue order that `accept` takes, skipping the ones in
+    /// `skip`.
     pub fn pending(
         &self,
         limit: usize,
         skip: &std::collections::HashSet<String>,
+        accept: &mut dyn FnMut(&FrontierEntry) -> bool,
     ) -> Result<Vec<FrontierEntry>> {
         let mut out = Vec::new();
         for item in self.queue.iter() {
@@ -631,7 +638,10 @@ impl Store {
                 continue;
             }
             if let Some(v) = self.frontier.get(url.as_bytes())? {
-                out.push(dec(url.as_bytes(), &v)?);
+                let entry: FrontierEntry = dec(url.as_bytes(), &v)?;
+                if accept(&entry) {
+                    out.push(entry);
+                }
             }
             if out.len() >= limit {
                 break;
@@ -989,6 +999,9 @@ fn commit_article(
                         latest.fetched_url = fa.fetched_url.clone();
                         latest.http_status = fa.http_status;
                         latest.warc = fa.warc.clone();
+                        // The same key form can be spelled differently (old tone marks, NFD):
+                        // fields and pointer must describe the same capture.
+                        latest.fields = fa.fields.clone();
                         ve.insert(vk, enc(&latest))?;
                     }
                 }
@@ -1013,6 +1026,8 @@ fn commit_article(
         }
         al.insert(s.as_bytes(), key.as_bytes())?;
     }
+    // Sorted, so the record does not depend on the order concurrent fetches finished in.
+    article.aliases.sort();
     al.insert(key.as_bytes(), key.as_bytes())?;
     if has_content {
         co.insert(content_key(&fa.site, &fa.content_hash), key.as_bytes())?;
