@@ -603,12 +603,12 @@ fn api_and_pages_answer_like_the_cli() {
     assert!(answers.query.as_array().unwrap().len() > 6);
     assert!(!answers.query_march.as_array().unwrap().is_empty());
 
-    // Without an index (or with one behind the store) search scans the store.
+    // A lost index is rebuilt from the store at start-up (it is derived data).
     let store = dir.path().join("store");
     let _ = std::fs::remove_dir_all(store.join("index"));
     let serve = Serve::start(&config, "127.0.7.3");
     assert!(
-        serve.banner.contains("scanning the store"),
+        serve.banner.contains("full-text index"),
         "{}",
         serve.banner
     );
