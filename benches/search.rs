@@ -10,6 +10,7 @@
 //!   next run with the same article count (`LUUTRU_BENCH_REBUILD=1` forces a rebuild). The
 //!   store's WARC writer fsyncs every capture, as it must in a crawl; on this machine's disk
 //!   that is ~5 ms each, so the default builds in tmpfs, where fsync costs nothing.
+//! - `LUUTRU_BENCH_STEPS` (default `search,as_of,export`): which measurements to run.
 //!
 //! Steps: build the store through the public `Store` API (archive + commit per page), build
 //! the index (`SearchIndex::rebuild`), time `search` in-process for several query classes
@@ -473,6 +474,7 @@ fn store_page(store: &Store, a: &Article, at: DateTime<Utc>) {
         fetched_url: a.url.clone(),
         declared_canonical: None,
         redirected_from: Vec::new(),
+        key_hint: None,
         content_hash: content_hash(&fields),
         fields,
         http_status: 200,
@@ -546,6 +548,21 @@ fn vm_hwm_kb() -> u64 {
         .unwrap_or(0)
 }
 
+/// CPU seconds (user + system) this process has used, from /proc (clock ticks of 1/100 s).
+fn cpu_secs() -> f64 {
+    std::fs::read_to_string("/proc/self/stat")
+        .ok()
+        .and_then(|s| {
+            // Fields after the command name, which is in parentheses and may hold spaces.
+            let rest = s.rsplit_once(')')?.1;
+            let f: Vec<&str> = rest.split_whitespace().collect();
+            let utime: f64 = f.get(11)?.parse().ok()?;
+            let stime: f64 = f.get(12)?.parse().ok()?;
+            Some((utime + stime) / 100.0)
+        })
+        .unwrap_or(0.0)
+}
+
 fn percentile(sorted: &[Duration], p: usize) -> Duration {
     sorted[(sorted.len() * p / 100).min(sorted.len() - 1)]
 }
@@ -589,13 +606,15 @@ fn child(spec: &str, dir: &Path) {
     let file = std::fs::File::create(&path).expect("create export file");
     let mut out = std::io::BufWriter::new(file);
     let started = Instant::now();
+    let cpu_before = cpu_secs();
     let stats = export(&store, &store.warc_dir(), &opts, &mut out).expect("export");
     out.flush().expect("flush");
     let secs = started.elapsed().as_secs_f64();
+    let cpu = cpu_secs() - cpu_before;
     drop(out);
     let _ = std::fs::remove_file(&path);
     println!(
-        "{{\"secs\":{secs},\"bytes\":{},\"records\":{},\"versions\":{},\"skipped\":{},\"vm_hwm_kb\":{}}}",
+        "{{\"secs\":{secs},\"cpu_secs\":{cpu},\"bytes\":{},\"records\":{},\"versions\":{},\"skipped\":{},\"vm_hwm_kb\":{}}}",
         stats.bytes,
         stats.records,
         stats.versions,
@@ -606,6 +625,7 @@ fn child(spec: &str, dir: &Path) {
 
 struct Class {
     name: &'static str,
+    limit: usize,
     queries: Vec<(String, Filter, SearchOrder)>,
 }
 
@@ -621,7 +641,11 @@ fn query_classes(n: usize) -> Vec<Class> {
     let mut classes = Vec::new();
     let mut push = |name, f: &mut dyn FnMut(&mut StdRng) -> (String, Filter, SearchOrder)| {
         let queries = (0..QUERIES_PER_CLASS).map(|_| f(&mut rng)).collect();
-        classes.push(Class { name, queries });
+        classes.push(Class {
+            name,
+            limit: HITS,
+            queries,
+        });
     };
     push("2 common words", &mut |r| {
         (
@@ -679,6 +703,14 @@ fn query_classes(n: usize) -> Vec<Class> {
             SearchOrder::Newest,
         )
     });
+    // The same common-word queries, one hit: the query alone, nearly without the cost of
+    // loading stored hits and cutting snippets.
+    let first = Class {
+        name: "2 common words, 1 hit",
+        limit: 1,
+        queries: classes[0].queries.clone(),
+    };
+    classes.push(first);
     classes
 }
 
@@ -706,6 +738,16 @@ fn main() {
             .ok()
             .and_then(|s| s.lines().next().map(|l| l.trim() == n.to_string()))
             .unwrap_or(false);
+    let loadavg = || {
+        std::fs::read_to_string("/proc/loadavg")
+            .map(|l| l.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
+            .unwrap_or_else(|_| "unknown".into())
+    };
+    println!(
+        "machine: {} cores, load average {} (other work on the machine inflates every number)",
+        std::thread::available_parallelism().map_or(0, |n| n.get()),
+        loadavg()
+    );
     println!("store: {} ({n} articles)", dir.display());
     if reuse {
         let note = std::fs::read_to_string(&marker).unwrap_or_default();
@@ -750,6 +792,24 @@ fn main() {
         );
     }
 
+    let steps =
+        std::env::var("LUUTRU_BENCH_STEPS").unwrap_or_else(|_| "search,as_of,export".into());
+    let step = |name: &str| steps.split(',').any(|s| s.trim() == name);
+    if step("search") {
+        search_latency(&index, n);
+    }
+    if step("as_of") {
+        as_of_latency(&store);
+    }
+    drop(index);
+    drop(store);
+    if step("export") {
+        exports(&dir);
+    }
+    println!("load average at the end: {}", loadavg());
+}
+
+fn search_latency(index: &SearchIndex, n: usize) {
     println!(
         "\nsearch, in-process, {HITS} hits with snippets, {QUERIES_PER_CLASS} queries per class:"
     );
@@ -761,7 +821,7 @@ fn main() {
     // Warm-up: the first queries page the index in.
     for c in &classes {
         for (q, f, o) in c.queries.iter().take(5) {
-            index.search_ordered(q, f, HITS, *o).expect("search");
+            index.search_ordered(q, f, c.limit, *o).expect("search");
         }
     }
     let mut all_times = Vec::new();
@@ -770,7 +830,7 @@ fn main() {
         let mut hits = 0;
         for (q, f, o) in &c.queries {
             let started = Instant::now();
-            let found = index.search_ordered(q, f, HITS, *o).expect("search");
+            let found = index.search_ordered(q, f, c.limit, *o).expect("search");
             times.push(started.elapsed());
             hits += found.len();
         }
@@ -793,13 +853,15 @@ fn main() {
         ms(percentile(&all_times, 99)),
         ms(*all_times.last().expect("queries"))
     );
+}
 
+fn as_of_latency(store: &Store) {
     println!("\nsearch_as_of (full scan of the store):");
     let as_of: DateTime<FixedOffset> =
         DateTime::parse_from_rfc3339("2022-01-01T00:00:00+07:00").expect("date");
     for q in ["camera giam sat", "\"chi linh\"", "cong tac -dang"] {
         let started = Instant::now();
-        let hits = search_as_of(&store, q, as_of, &Filter::default(), HITS).expect("as of");
+        let hits = search_as_of(store, q, as_of, &Filter::default(), HITS).expect("as of");
         println!(
             "  {:<20} {:>6.2} s, {} hits",
             q,
@@ -807,15 +869,15 @@ fn main() {
             hits.len()
         );
     }
-    drop(index);
-    drop(store);
+}
 
+fn exports(dir: &Path) {
     println!("\nexports (each in its own process; peak RSS = VmHWM of that process):");
     let exe = std::env::current_exe().expect("current exe");
     let run = |spec: &str| -> serde_json::Value {
         let out = Command::new(&exe)
             .env("LUUTRU_BENCH_CHILD", spec)
-            .env("LUUTRU_BENCH_DIR", &dir)
+            .env("LUUTRU_BENCH_DIR", dir)
             .output()
             .expect("run child");
         assert!(
@@ -831,8 +893,8 @@ fn main() {
         base["vm_hwm_kb"].as_f64().unwrap_or(0.0) / 1024.0
     );
     println!(
-        "  {:<22} {:>10} {:>9} {:>8} {:>9} {:>12}",
-        "export", "records", "MB", "s", "MB/s", "peak RSS MB"
+        "  {:<22} {:>8} {:>6} {:>7} {:>6} {:>7} {:>10} {:>8}",
+        "export", "records", "MB", "wall s", "MB/s", "CPU s", "MB/CPU-s", "peak MB"
     );
     for (label, spec) in [
         ("jsonl latest", "jsonl:latest:-"),
@@ -844,13 +906,16 @@ fn main() {
         let r = run(spec);
         let mb = r["bytes"].as_f64().unwrap_or(0.0) / 1e6;
         let secs = r["secs"].as_f64().unwrap_or(0.0);
+        let cpu = r["cpu_secs"].as_f64().unwrap_or(0.0);
         println!(
-            "  {:<22} {:>10} {:>9.0} {:>8.1} {:>9.0} {:>12.0}",
+            "  {:<22} {:>8} {:>6.0} {:>7.1} {:>6.0} {:>7.1} {:>10.0} {:>8.0}",
             label,
             r["records"],
             mb,
             secs,
             mb / secs.max(1e-9),
+            cpu,
+            mb / cpu.max(1e-9),
             r["vm_hwm_kb"].as_f64().unwrap_or(0.0) / 1024.0
         );
         assert_eq!(r["skipped"], 0, "{label}: captures skipped");

@@ -15,13 +15,14 @@
 //! Parts:
 //! - Folding: [`fold`], [`words`] and [`FoldingTokenizer`] (registered as [`TOKENIZER`]); a
 //!   token's offsets point into the original text, which is how snippets show diacritics.
+//!   [`PairTokenizer`] ([`PAIR_TOKENIZER`]) indexes adjacent pairs for fast phrases.
 //! - [`TextQuery`]: the query language. Words are ANDed; `"…"` is a phrase; `-word` or
 //!   `-"…"` excludes; a word that folds to several syllables (`covid-19`) is a phrase. Any
 //!   other punctuation only separates words. Each term must occur in one of title, summary,
 //!   body or author; an excluded term must occur in none.
 //! - [`SearchIndex`]: open (created if missing), rebuild, upsert, commit, search. The four
-//!   text fields are indexed together as one multi-valued field (one posting list per word;
-//!   tantivy's position gap keeps phrases inside one value), plus the title again for a
+//!   text fields are indexed together as one multi-valued field of words (one posting list
+//!   per word) and one of word pairs with positions (phrases), plus the title again for a
 //!   title boost; summary, body and author are stored for snippets. Filters (site, status,
 //!   published range) are unscored clauses; `published` is a fast field for date order.
 //! - [`search_as_of`]: each article as it read at a moment, by scanning the store (cost in
@@ -61,6 +62,8 @@ use crate::{Error, Result};
 
 /// Name under which [`FoldingTokenizer`] is registered on the index.
 pub const TOKENIZER: &str = "luutru_vi_folded";
+/// Name under which [`PairTokenizer`] is registered on the index.
+pub const PAIR_TOKENIZER: &str = "luutru_vi_folded_pairs";
 /// Opens a run of matched words in a snippet.
 pub const MARK_OPEN: &str = "«";
 /// Closes a run of matched words in a snippet.
@@ -255,6 +258,78 @@ impl TokenStream for FoldingTokenStream<'_> {
             self.token.position = self.next_position;
             self.token.position_length = 1;
             self.next_position += 1;
+            return true;
+        }
+    }
+
+    fn token(&self) -> &Token {
+        &self.token
+    }
+
+    fn token_mut(&mut self) -> &mut Token {
+        &mut self.token
+    }
+}
+
+/// Adjacent pairs of folded words (`"chi linh"`), each at the position of its first word.
+///
+/// Most Vietnamese words are two syllables, and the common syllables occur in nearly every
+/// article, so a phrase query over single syllables checks positions in nearly every
+/// document. Over pairs, a phrase of n words is n − 1 pair terms at consecutive positions
+/// (one term for two words), whose posting lists are short. Pairs never span two values of
+/// a field, so phrase semantics are unchanged.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct PairTokenizer;
+
+/// The token stream of [`PairTokenizer`].
+pub struct PairTokenStream<'a> {
+    words: FoldingTokenStream<'a>,
+    previous: Option<Token>,
+    token: Token,
+}
+
+impl Tokenizer for PairTokenizer {
+    type TokenStream<'a> = PairTokenStream<'a>;
+
+    fn token_stream<'a>(&'a mut self, text: &'a str) -> PairTokenStream<'a> {
+        PairTokenStream {
+            words: FoldingTokenizer.token_stream_owned(text),
+            previous: None,
+            token: Token::default(),
+        }
+    }
+}
+
+impl FoldingTokenizer {
+    fn token_stream_owned(self, text: &str) -> FoldingTokenStream<'_> {
+        FoldingTokenStream {
+            text,
+            pos: 0,
+            next_position: 0,
+            token: Token::default(),
+        }
+    }
+}
+
+impl TokenStream for PairTokenStream<'_> {
+    fn advance(&mut self) -> bool {
+        loop {
+            if !self.words.advance() {
+                return false;
+            }
+            let current = self.words.token().clone();
+            let Some(previous) = self.previous.replace(current) else {
+                continue;
+            };
+            let current = self.previous.as_ref().expect("just replaced");
+            self.token.text.clear();
+            self.token.text.push_str(&previous.text);
+            self.token.text.push(' ');
+            self.token.text.push_str(&current.text);
+            self.token.offset_from = previous.offset_from;
+            self.token.offset_to = current.offset_to;
+            self.token.position = previous.position;
+            self.token.position_length = 1;
             return true;
         }
     }
@@ -564,9 +639,10 @@ struct Fields {
     site: Field,
     status: Field,
     /// Title, summary, body and author as four values of one field: one posting list per
-    /// word instead of four makes a conjunction of common words several times cheaper, and
-    /// tantivy's position gap between values keeps a phrase inside one of them.
+    /// word instead of four makes a conjunction of common words several times cheaper.
     text: Field,
+    /// The same four values as word pairs with positions (see [`PairTokenizer`]): phrases.
+    pairs: Field,
     /// The title again, for the title boost; stored for hits.
     title: Field,
     /// Stored only: snippets are cut from them.
@@ -587,17 +663,22 @@ fn schema() -> Schema {
     b.add_text_field("url", STRING | STORED);
     b.add_text_field("site", STRING | STORED);
     b.add_text_field("status", STRING | STORED);
-    let indexed = TextFieldIndexing::default()
+    // Words need no positions: phrases are matched over pairs.
+    let words = TextFieldIndexing::default()
         .set_tokenizer(TOKENIZER)
+        .set_index_option(IndexRecordOption::WithFreqs);
+    let pairs = TextFieldIndexing::default()
+        .set_tokenizer(PAIR_TOKENIZER)
         .set_index_option(IndexRecordOption::WithFreqsAndPositions);
     b.add_text_field(
         "text",
-        TextOptions::default().set_indexing_options(indexed.clone()),
+        TextOptions::default().set_indexing_options(words.clone()),
     );
+    b.add_text_field("pairs", TextOptions::default().set_indexing_options(pairs));
     b.add_text_field(
         "title",
         TextOptions::default()
-            .set_indexing_options(indexed)
+            .set_indexing_options(words)
             .set_stored(),
     );
     for name in ["summary", "body", "author"] {
@@ -617,6 +698,7 @@ impl Fields {
             site: schema.get_field("site")?,
             status: schema.get_field("status")?,
             text: schema.get_field("text")?,
+            pairs: schema.get_field("pairs")?,
             title: schema.get_field("title")?,
             summary: schema.get_field("summary")?,
             body: schema.get_field("body")?,
@@ -642,6 +724,7 @@ impl Fields {
             if let Some(value) = value {
                 d.add_text(field, value);
                 d.add_text(self.text, value);
+                d.add_text(self.pairs, value);
             }
         }
         if let Some(p) = v.published {
@@ -698,38 +781,54 @@ impl Fields {
         clauses
     }
 
-    /// One phrase in one field.
-    fn phrase_in(field: Field, phrase: &[String]) -> Box<dyn Query> {
-        if phrase.len() == 1 {
+    /// One phrase anywhere in the text: a word in `text`; two words as one `pairs` term;
+    /// more as pairs at consecutive positions.
+    fn phrase_query(&self, phrase: &[String]) -> Box<dyn Query> {
+        let term = |field, text: &str| {
             Box::new(TermQuery::new(
-                Term::from_field_text(field, &phrase[0]),
+                Term::from_field_text(field, text),
                 IndexRecordOption::WithFreqs,
             ))
-        } else {
-            Box::new(PhraseQuery::new(
+        };
+        match phrase {
+            [word] => term(self.text, word),
+            [a, b] => term(self.pairs, &format!("{a} {b}")),
+            _ => Box::new(PhraseQuery::new(
                 phrase
-                    .iter()
-                    .map(|w| Term::from_field_text(field, w))
+                    .windows(2)
+                    .map(|w| Term::from_field_text(self.pairs, &format!("{} {}", w[0], w[1])))
                     .collect(),
-            ))
+            )),
         }
     }
 
     fn query(&self, q: &TextQuery, filter: &Filter) -> BooleanQuery {
         let mut clauses = self.filter_clauses(filter);
+        let mut title_words: Vec<&String> = Vec::new();
         for phrase in &q.required {
-            clauses.push((Occur::Must, Self::phrase_in(self.text, phrase)));
-            // Optional: only adds to the score of documents that match anyway.
+            clauses.push((Occur::Must, self.phrase_query(phrase)));
+            for w in phrase {
+                if !title_words.contains(&w) {
+                    title_words.push(w);
+                }
+            }
+        }
+        // Optional clauses only add to the score of documents that match anyway. Per word,
+        // not per phrase: a term scorer seeks cheaply, a phrase scorer may scan.
+        for w in title_words {
             clauses.push((
                 Occur::Should,
                 Box::new(BoostQuery::new(
-                    Self::phrase_in(self.title, phrase),
+                    Box::new(TermQuery::new(
+                        Term::from_field_text(self.title, w),
+                        IndexRecordOption::WithFreqs,
+                    )),
                     TITLE_BOOST,
                 )),
             ));
         }
         for phrase in &q.excluded {
-            clauses.push((Occur::MustNot, Self::phrase_in(self.text, phrase)));
+            clauses.push((Occur::MustNot, self.phrase_query(phrase)));
         }
         if !clauses.iter().any(|(o, _)| *o == Occur::Must) {
             // A boolean query of exclusions alone matches nothing.
@@ -809,12 +908,13 @@ pub struct SearchIndex {
     reader: IndexReader,
     writer: Option<IndexWriter>,
     fields: Fields,
+    created: bool,
 }
 
 impl SearchIndex {
     /// Opens the index of the store in `store_dir`, creating an empty one if missing. An
     /// index built with another schema (another luutru version) is replaced by an empty one,
-    /// with a warning: run `luutru reindex`.
+    /// with a warning. Either way [`SearchIndex::created`] says so: rebuild it then.
     pub fn open(store_dir: &Path) -> Result<Self> {
         let dir = store_dir.join("index");
         let io_err = |e: std::io::Error| Error::SearchIndex {
@@ -827,6 +927,7 @@ impl SearchIndex {
         };
         std::fs::create_dir_all(&dir).map_err(io_err)?;
         let wanted = schema();
+        let mut created = false;
         let index = if dir.join("meta.json").exists() {
             let index = Index::open_in_dir(&dir).map_err(ti_err)?;
             if index.schema() == wanted {
@@ -835,17 +936,20 @@ impl SearchIndex {
                 tracing::warn!(
                     dir = %dir.display(),
                     "search index has another schema (built by another luutru version); \
-                     starting an empty one: run `luutru reindex`"
+                     replacing it with an empty one, to be rebuilt"
                 );
                 drop(index);
                 std::fs::remove_dir_all(&dir).map_err(io_err)?;
                 std::fs::create_dir_all(&dir).map_err(io_err)?;
+                created = true;
                 Index::create_in_dir(&dir, wanted).map_err(ti_err)?
             }
         } else {
+            created = true;
             Index::create_in_dir(&dir, wanted).map_err(ti_err)?
         };
         index.tokenizers().register(TOKENIZER, FoldingTokenizer);
+        index.tokenizers().register(PAIR_TOKENIZER, PairTokenizer);
         let fields = Fields::of(&index.schema()).map_err(ti_err)?;
         let reader = index
             .reader_builder()
@@ -858,7 +962,15 @@ impl SearchIndex {
             reader,
             writer: None,
             fields,
+            created,
         })
+    }
+
+    /// Whether [`SearchIndex::open`] created this index (none existed, or it had another
+    /// schema): it holds nothing yet, so a store with articles needs
+    /// [`SearchIndex::rebuild`] before searches are complete.
+    pub fn created(&self) -> bool {
+        self.created
     }
 
     /// The index directory.
@@ -1279,6 +1391,7 @@ pub(crate) mod fixture {
             fetched_url: p.url.to_string(),
             declared_canonical: None,
             redirected_from: Vec::new(),
+            key_hint: None,
             content_hash: content_hash(&fields),
             fields,
             http_status: 200,
@@ -1448,6 +1561,30 @@ mod tests {
                 assert_eq!(fast, slow, "U+{u:04X}");
             }
         }
+    }
+
+    #[test]
+    fn pairs_are_adjacent_words_at_the_first_word_position() {
+        let text = "Chí Linh, Hải Dương";
+        let mut tokenizer = PairTokenizer;
+        let mut stream = tokenizer.token_stream(text);
+        let mut pairs = Vec::new();
+        while let Some(t) = stream.next() {
+            pairs.push((
+                t.text.clone(),
+                t.position,
+                &text[t.offset_from..t.offset_to],
+            ));
+        }
+        assert_eq!(
+            pairs,
+            [
+                ("chi linh".to_string(), 0, "Chí Linh"),
+                ("linh hai".to_string(), 1, "Linh, Hải"),
+                ("hai duong".to_string(), 2, "Hải Dương"),
+            ]
+        );
+        assert!(PairTokenizer.token_stream("một").next().is_none());
     }
 
     #[test]
@@ -1682,11 +1819,31 @@ mod tests {
         assert!(idx.search("\"chinh thuc\"", &all, 10).unwrap().is_empty());
 
         // Committed state survives reopening; uncommitted upserts do not.
+        assert!(idx.created());
         idx.upsert(&ArticleView::new(&a, &versions[1])).unwrap();
         drop(idx);
         let idx = SearchIndex::open(f.dir.path()).unwrap();
+        assert!(!idx.created());
         assert_eq!(idx.num_docs(), 5);
         assert_eq!(idx.search("thi diem", &all, 10).unwrap()[0].version, 1);
+    }
+
+    #[test]
+    fn an_index_with_another_schema_is_replaced() {
+        let tmp = tempfile::tempdir().unwrap();
+        let dir = tmp.path().join("index");
+        std::fs::create_dir_all(&dir).unwrap();
+        let mut b = Schema::builder();
+        b.add_text_field("url", STRING | STORED);
+        Index::create_in_dir(&dir, b.build()).unwrap();
+        let idx = SearchIndex::open(tmp.path()).unwrap();
+        assert!(idx.created());
+        assert_eq!(idx.num_docs(), 0);
+        assert_eq!(idx.index.schema(), schema());
+        assert!(idx
+            .search("bat ky", &Filter::default(), 10)
+            .unwrap()
+            .is_empty());
     }
 
     #[test]

@@ -73,8 +73,15 @@ pub fn sniff_encoding(
     if let Some(enc) = charset_in_meta(bytes) {
         return (enc, EncodingSource::Meta);
     }
+    // Valid UTF-8 with non-ASCII text is, in practice, never another encoding; checking it is
+    // far cheaper than running the detector over the whole page.
+    if std::str::from_utf8(bytes).is_ok() {
+        return (UTF_8, EncodingSource::Detected);
+    }
     let mut det = chardetng::EncodingDetector::new();
-    det.feed(bytes, true);
+    // The first 64 KiB say as much about the encoding as the whole page.
+    let sample = &bytes[..bytes.len().min(64 * 1024)];
+    det.feed(sample, sample.len() == bytes.len());
     (det.guess(None, true), EncodingSource::Detected)
 }
 
@@ -182,6 +189,14 @@ pub(crate) mod tests {
         let html = format!("<html><body><p>{SAMPLE}</p></body></html>");
         assert_eq!(sniff_encoding(html.as_bytes(), None).0, UTF_8);
         assert_eq!(decode_html(html.as_bytes(), None), html);
+    }
+
+    #[test]
+    fn undeclared_windows_1258_is_detected() {
+        let html = format!("<html><body><p>{SAMPLE}</p><p>{SAMPLE}</p></body></html>");
+        let bytes = cp1258(&html);
+        assert_eq!(sniff_encoding(&bytes, None).0, WINDOWS_1258);
+        assert_eq!(decode_html(&bytes, None), html);
     }
 
     #[test]

@@ -10,9 +10,13 @@
 //!   boilerplate inside them (share bars, related lists, link farms, forms) is cleaned out
 //!   before the text is flattened. When stripping "unlikely" containers by class leaves too
 //!   little text, the choice is made again without that step (page wrappers are sometimes
-//!   named like sidebars).
+//!   named like sidebars);
+//! - paragraph filters after flattening: "read also" link lists with their label, and the
+//!   dateline before the first real paragraph.
+//!
+//! Measured against rs-trafilatura on the article-extraction benchmark: see
+//! `benches/README.md`, section "Extraction".
 
-use std::collections::HashSet;
 use std::sync::OnceLock;
 
 use ego_tree::iter::Edge;
@@ -20,7 +24,7 @@ use ego_tree::{NodeId, NodeRef};
 use regex::Regex;
 use scraper::{Html, Node};
 
-use super::text::{is_hidden, is_skipped_element, key_form, Flattener, Para};
+use super::text::{is_hidden, is_skipped_element, key_form, Flattener, NodeSet, Para};
 
 /// A main-content extractor: the article body of a parsed page as paragraphs.
 pub trait BodyExtractor {
@@ -28,7 +32,7 @@ pub trait BodyExtractor {
     fn name(&self) -> &'static str;
     /// `skip`: subtrees that must not contribute (the site's `remove` selectors).
     /// `title`: the article title when known, so the heading is not repeated in the body.
-    fn extract(&self, doc: &Html, skip: &HashSet<NodeId>, title: Option<&str>) -> Vec<Para>;
+    fn extract(&self, doc: &Html, skip: &NodeSet, title: Option<&str>) -> Vec<Para>;
 }
 
 /// The built-in extractor.
@@ -41,6 +45,7 @@ struct Patterns {
     positive: Regex,
     negative: Regex,
     share: Regex,
+    meta: Regex,
 }
 
 fn patterns() -> &'static Patterns {
@@ -62,6 +67,10 @@ fn patterns() -> &'static Patterns {
         .expect("static regex is valid"),
         share: Regex::new(r"(?i)share|sharing|social|print|font-?size|co-?chu")
             .expect("static regex is valid"),
+        meta: Regex::new(
+            r"(?i)byline|dateline|timestamp|post-?date|pub-?date|date-?time|ngay-?dang|posted-?on|post-?meta|entry-?meta|article-?meta|author|publish|(?:^|[\s_-])date|tags|newsletter|subscribe|read-?more|more-?stories|recommend|promo|advert|ad-?slot|gallery|slideshow|carousel|breadcrumb|toolbar|rating|pagination|ngay-?dang|tac-?gia",
+        )
+        .expect("static regex is valid"),
     })
 }
 
@@ -172,7 +181,11 @@ struct Info<'a> {
     /// Structurally not content: nav, footer, aside, header, role=navigation …
     structural_junk: bool,
     share: bool,
+    /// Byline, dateline, tags, galleries…: metadata around the text, not the text.
+    meta: bool,
     in_figure: bool,
+    /// One past the last arena index of this element's subtree.
+    end: usize,
 }
 
 fn class_and_id(el: &scraper::node::Element) -> String {
@@ -203,7 +216,7 @@ fn class_weight(s: &str) -> f64 {
 }
 
 /// Builds the arena in one traversal.
-fn build<'a>(root: NodeRef<'a, Node>, skip: &HashSet<NodeId>) -> Vec<Info<'a>> {
+fn build<'a>(root: NodeRef<'a, Node>, skip: &NodeSet) -> Vec<Info<'a>> {
     let pats = patterns();
     let mut arena: Vec<Info<'a>> = Vec::with_capacity(1024);
     let mut stack: Vec<usize> = Vec::with_capacity(64);
@@ -295,8 +308,10 @@ fn build<'a>(root: NodeRef<'a, Node>, skip: &HashSet<NodeId>) -> Vec<Info<'a>> {
                             class_weight: class_weight(&ci),
                             unlikely,
                             structural_junk,
-                            share: pats.share.is_match(&ci),
+                            share: !ci.is_empty() && pats.share.is_match(&ci),
+                            meta: !ci.is_empty() && pats.meta.is_match(&ci),
                             in_figure,
+                            end: usize::MAX,
                         });
                         stack.push(arena.len() - 1);
                     }
@@ -333,6 +348,7 @@ fn build<'a>(root: NodeRef<'a, Node>, skip: &HashSet<NodeId>) -> Vec<Info<'a>> {
                     continue;
                 };
                 let Some(idx) = stack.pop() else { continue };
+                arena[idx].end = arena.len();
                 if el.name() == "a" {
                     link_depth = link_depth.saturating_sub(1);
                 }
@@ -542,14 +558,10 @@ fn top_candidate(arena: &[Info<'_>], scores: &[f64]) -> Option<usize> {
     Some(top)
 }
 
-fn is_ancestor(arena: &[Info<'_>], anc: usize, mut node: usize) -> bool {
-    while let Some(p) = arena[node].parent {
-        if p == anc {
-            return true;
-        }
-        node = p;
-    }
-    false
+/// The arena is in document order and `end` closes each subtree, so ancestry is a range
+/// test.
+fn is_ancestor(arena: &[Info<'_>], anc: usize, node: usize) -> bool {
+    anc < node && node < arena[anc].end
 }
 
 /// Whether a sentence ends in the text (for short sibling paragraphs).
@@ -577,20 +589,15 @@ fn gather(arena: &[Info<'_>], scores: &[f64], excluded: &[bool], top: usize) -> 
         .as_element()
         .and_then(|e| e.attr("class"));
     let mut out = Vec::new();
-    // Children of `parent` in the arena: scan forward from parent, skipping subtrees.
-    let mut i = parent + 1;
-    while i < arena.len() {
-        if arena[i].parent != Some(parent) {
-            if !is_ancestor(arena, parent, i) {
-                break;
-            }
-            i += 1;
-            continue;
-        }
+    // Children of `parent` in the arena: each child's subtree ends where the next begins.
+    let mut next = parent + 1;
+    while next < arena[parent].end {
+        let i = next;
+        next = arena[i].end;
         let info = &arena[i];
         let take = if i == top {
             true
-        } else if excluded[i] {
+        } else if excluded[i] || info.unlikely || info.structural_junk {
             false
         } else {
             let mut bonus = 0.0;
@@ -612,34 +619,30 @@ fn gather(arena: &[Info<'_>], scores: &[f64], excluded: &[bool], top: usize) -> 
         if take {
             out.push(i);
         }
-        i += 1;
     }
     out
 }
 
 /// Subtrees inside the gathered content that are boilerplate (Readability's cleaning).
-fn clean(
-    arena: &[Info<'_>],
-    scores: &[f64],
-    parts: &[usize],
-    title_key: Option<&str>,
-) -> HashSet<NodeId> {
-    let mut removed = HashSet::new();
+fn clean(arena: &[Info<'_>], scores: &[f64], parts: &[usize], title_key: Option<&str>) -> NodeSet {
+    let mut removed = NodeSet::default();
     for &root in parts {
         let mut i = root;
         let end = subtree_end(arena, root);
         while i < end {
             let info = &arena[i];
+            let minor = info.text * 5 < arena[root].text * 2;
             let drop = if i == root {
                 false
-            } else if info.structural_junk && !info.in_figure {
-                true
-            } else if info.tag == Tag::Form {
-                true
-            } else if info.share && info.text < 400 {
-                true
-            } else if info.tag == Tag::H1 {
+            } else if (info.structural_junk && !info.in_figure)
+                || info.tag == Tag::Form
+                // Scoring may have kept "unlikely" containers (a retry without that
+                // filter); inside the content they are still menus, footers, comments.
+                || (info.unlikely && !info.in_figure && minor)
+                || ((info.share || info.meta) && info.text < 400)
                 // The page title; the body never repeats it.
+                || info.tag == Tag::H1
+            {
                 true
             } else if info.tag == Tag::Heading {
                 info.class_weight < 0.0
@@ -649,7 +652,15 @@ fn clean(
                 info.tag,
                 Tag::Div | Tag::Section | Tag::Structural | Tag::List | Tag::Table
             ) {
-                conditionally_junk(info, scores[i])
+                // The shape rules are for side blocks; a block holding most of the
+                // content's prose is the article itself, whatever widgets it embeds.
+                let bulk = !minor && link_density(info) < 0.3;
+                let score = if scores[i].is_nan() { 0.0 } else { scores[i] };
+                if bulk {
+                    info.class_weight + score < 0.0
+                } else {
+                    conditionally_junk(info, scores[i])
+                }
             } else {
                 false
             };
@@ -714,11 +725,57 @@ fn conditionally_junk(info: &Info<'_>, score: f64) -> bool {
 
 /// One past the last arena index of `i`'s subtree.
 fn subtree_end(arena: &[Info<'_>], i: usize) -> usize {
-    let mut j = i + 1;
-    while j < arena.len() && is_ancestor(arena, i, j) {
-        j += 1;
+    arena[i].end
+}
+
+/// Paragraphs that are mostly a link are "read also" lists, not text; a short label right
+/// before such a run ("Related:", "CÁC BÀI VIẾT KHÁC:") goes with it.
+fn drop_link_lists(paras: Vec<Para>) -> Vec<Para> {
+    let is_link = |p: &Para| p.link_ratio > 0.5;
+    let n = paras.len();
+    let mut keep = vec![true; n];
+    for i in 0..n {
+        if is_link(&paras[i]) {
+            keep[i] = false;
+            // Labels before the run.
+            let mut j = i;
+            while j > 0 {
+                let prev = &paras[j - 1];
+                let label = !prev.caption
+                    && prev.text.chars().count() < 60
+                    && !prev.text.ends_with(['.', '!', '?', '"', '”']);
+                if !keep[j - 1] || !label {
+                    break;
+                }
+                keep[j - 1] = false;
+                j -= 1;
+            }
+        }
     }
-    j
+    paras
+        .into_iter()
+        .zip(keep)
+        .filter_map(|(p, k)| k.then_some(p))
+        .collect()
+}
+
+/// Short lines holding a date before the first real paragraph are the article's dateline
+/// ("Ngày đăng: 24/04/2024 | 15:20"), metadata rather than text.
+fn drop_leading_date_lines(mut paras: Vec<Para>) -> Vec<Para> {
+    let lead = paras
+        .iter()
+        .position(|p| p.text.chars().count() > 120)
+        .unwrap_or(paras.len());
+    let mut i = 0;
+    paras.retain(|p| {
+        let idx = i;
+        i += 1;
+        idx >= lead
+            || p.caption
+            || p.text.chars().count() > 80
+            || super::dates::find_dates(&p.text).is_empty()
+    });
+    paras
 }
 
 /// Non-whitespace characters of a result, to judge whether an attempt found enough.
@@ -734,7 +791,7 @@ impl BodyExtractor for Native {
         "native"
     }
 
-    fn extract(&self, doc: &Html, skip: &HashSet<NodeId>, title: Option<&str>) -> Vec<Para> {
+    fn extract(&self, doc: &Html, skip: &NodeSet, title: Option<&str>) -> Vec<Para> {
         let root = doc.root_element();
         let arena = build(*root, skip);
         if arena.is_empty() {
@@ -768,7 +825,7 @@ impl BodyExtractor for Native {
             for &p in &parts {
                 f.add(arena[p].node);
             }
-            let mut paras = f.finish();
+            let mut paras = drop_leading_date_lines(drop_link_lists(f.finish()));
             if let Some(k) = &title_key {
                 if paras.first().is_some_and(|p| key_form(&p.text) == *k) {
                     paras.remove(0);
@@ -783,5 +840,74 @@ impl BodyExtractor for Native {
             }
         }
         best
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn para(text: &str, link_ratio: f32) -> Para {
+        Para {
+            text: text.to_string(),
+            caption: false,
+            link_ratio,
+        }
+    }
+
+    fn texts(paras: &[Para]) -> Vec<&str> {
+        paras.iter().map(|p| p.text.as_str()).collect()
+    }
+
+    #[test]
+    fn link_lists_go_with_their_label() {
+        let paras = vec![
+            para(
+                "Nội dung chính của bài viết, đủ dài để là một đoạn văn.",
+                0.1,
+            ),
+            para("CÁC BÀI VIẾT KHÁC:", 0.0),
+            para("Hội nghị Ban Chấp hành Đảng bộ tỉnh", 1.0),
+            para("Kiểm tra công tác phòng chống dịch", 0.9),
+            para("Đoạn kết có một liên kết nhỏ.", 0.2),
+        ];
+        assert_eq!(
+            texts(&drop_link_lists(paras)),
+            [
+                "Nội dung chính của bài viết, đủ dài để là một đoạn văn.",
+                "Đoạn kết có một liên kết nhỏ."
+            ]
+        );
+    }
+
+    #[test]
+    fn leading_datelines_are_dropped_but_not_dates_in_text() {
+        let long = "Ngày 30/3/2021, đồng chí Lê Văn Hiệu, Phó Bí thư Thường trực Tỉnh ủy làm việc với Thường trực Thành ủy Chí Linh để nghe báo cáo.";
+        let paras = vec![
+            para("Ngày đăng: 24/04/2024 | 15:20", 0.0),
+            para("Sáng 24/4, hội nghị khai mạc.", 0.0),
+            para(long, 0.0),
+            para("Cập nhật 25/04/2024", 0.0),
+        ];
+        assert_eq!(
+            texts(&drop_leading_date_lines(paras)),
+            ["Sáng 24/4, hội nghị khai mạc.", long, "Cập nhật 25/04/2024"]
+        );
+    }
+
+    #[test]
+    fn picks_article_over_comments_and_menus() {
+        let doc = Html::parse_document(
+            "<html><body><ul class=menu><li><a href=/>Trang chủ</a></li><li><a href=/a>Tin tức</a></li></ul>\
+             <div class=main><div class=article-body>\
+             <p>Đoạn một của bài báo, có dấu phẩy, có nội dung dài hơn hai mươi lăm ký tự.</p>\
+             <p>Đoạn hai của bài báo, cũng có dấu phẩy, và nội dung dài hơn nữa để được chấm điểm.</p></div>\
+             <div id=comments><p>Bình luận của bạn đọc, rất dài, rất nhiều dấu phẩy, rất nhiều chữ, hay quá.</p></div>\
+             </div></body></html>",
+        );
+        let paras = Native.extract(&doc, &NodeSet::default(), None);
+        let t = texts(&paras);
+        assert_eq!(t.len(), 2, "{t:?}");
+        assert!(t[0].starts_with("Đoạn một"));
     }
 }

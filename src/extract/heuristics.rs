@@ -10,7 +10,7 @@
 //!   ([`is_boilerplate`]), dates inside links, dates in prose paragraphs, and dates after the
 //!   fetch time.
 
-use std::collections::HashSet;
+use std::collections::{HashSet, VecDeque};
 use std::sync::OnceLock;
 
 use chrono::{DateTime, FixedOffset};
@@ -21,6 +21,7 @@ use scraper::{ElementRef, Html, Node, Selector};
 use super::dates::find_dates;
 use super::text::{
     clean_text, inline_text, is_block_element, is_hidden, is_skipped_element, key_form,
+    visible_len, NodeSet,
 };
 
 fn boilerplate_re() -> &'static Regex {
@@ -43,6 +44,13 @@ pub fn is_boilerplate(el: &scraper::node::Element) -> bool {
     el.id().is_some_and(|id| re.is_match(id)) || el.classes().any(|c| re.is_match(c))
 }
 
+/// The `<body>` element (a child of `<html>` in every parsed document).
+pub(crate) fn body_of(doc: &Html) -> Option<ElementRef<'_>> {
+    doc.root_element()
+        .child_elements()
+        .find(|e| e.value().name() == "body")
+}
+
 fn selector(s: &'static str) -> Selector {
     Selector::parse(s).expect("static selector is valid")
 }
@@ -51,7 +59,6 @@ struct Sels {
     title: Selector,
     headings: Selector,
     titled: Selector,
-    body: Selector,
 }
 
 fn sels() -> &'static Sels {
@@ -62,7 +69,6 @@ fn sels() -> &'static Sels {
         titled: selector(
             "h1, h2, h3, h4, [class*=title], [class*=Title], [class*=TITLE], [id*=title], [id*=Title], [class*=headline], [itemprop=headline]",
         ),
-        body: selector("body"),
     })
 }
 
@@ -96,7 +102,7 @@ fn is_inside_boilerplate(node: NodeRef<'_, Node>) -> bool {
 /// usable heading, `<title>` itself without its site-name part.
 pub fn title(doc: &Html) -> Option<(String, Option<ElementRef<'_>>)> {
     let s = sels();
-    let none = HashSet::new();
+    let none = NodeSet::default();
     let page_title = doc
         .select(&s.title)
         .next()
@@ -150,17 +156,21 @@ pub fn title_element<'a>(doc: &'a Html, title: &str) -> Option<ElementRef<'a>> {
     if key.is_empty() {
         return None;
     }
-    let none = HashSet::new();
+    // Sizes are compared first: normalising the text of every candidate is the expensive
+    // part, and most candidates are far shorter or longer than the title.
+    let title_len = visible_len(title);
+    let size_ok = |n: usize, lo: f64, hi: f64| {
+        (n as f64) >= title_len as f64 * lo && (n as f64) <= title_len as f64 * hi
+    };
+    let none = NodeSet::default();
     let title_words: HashSet<String> = words(title).into_iter().collect();
     let mut best: Option<(f64, ElementRef<'a>)> = None;
     for el in doc.select(&sels().titled) {
-        if is_inside_boilerplate(*el) {
+        let n: usize = el.text().map(visible_len).sum();
+        if !size_ok(n, 0.6, 1.8) || is_inside_boilerplate(*el) {
             continue;
         }
         let t = inline_text(el, &none);
-        if t.is_empty() || t.len() > title.len() * 3 + 40 {
-            continue;
-        }
         if key_form(&t) == key {
             return Some(el);
         }
@@ -172,10 +182,10 @@ pub fn title_element<'a>(doc: &'a Html, title: &str) -> Option<ElementRef<'a>> {
     if let Some((_, el)) = best {
         return Some(el);
     }
-    let body = doc.select(&sels().body).next()?;
+    let body = body_of(doc)?;
     body.descendants().find_map(|n| {
         let t = n.value().as_text()?;
-        if t.len() < title.len() / 2 || key_form(t) != key {
+        if !size_ok(visible_len(t), 0.9, 1.1) || key_form(t) != key {
             return None;
         }
         n.parent().and_then(ElementRef::wrap)
@@ -186,7 +196,6 @@ pub fn title_element<'a>(doc: &'a Html, title: &str) -> Option<ElementRef<'a>> {
 struct Chunk {
     text: String,
     first_node: Option<NodeId>,
-    position: Position,
     excluded: bool,
 }
 
@@ -199,23 +208,42 @@ enum Position {
 
 struct Chunker {
     title: Option<NodeId>,
-    chunks: Vec<Chunk>,
+    /// The title element and its ancestors: containers of the title are never distractors.
+    title_ancestors: NodeSet,
+    /// The last chunks before the title (only the nearest ones are ever looked at).
+    before: VecDeque<Chunk>,
+    after: Vec<Chunk>,
     cur: String,
     cur_first: Option<NodeId>,
     cur_excluded: bool,
     position: Position,
     excluded_depth: usize,
+    /// Enough text after the title has been collected: the rest of the page is not read.
+    done: bool,
 }
 
 impl Chunker {
     fn flush(&mut self) {
         if !self.cur.trim().is_empty() {
-            self.chunks.push(Chunk {
-                text: clean_text(&self.cur),
+            // Text is kept raw and cleaned only if it is looked at.
+            let chunk = Chunk {
+                text: std::mem::take(&mut self.cur),
                 first_node: self.cur_first,
-                position: self.position,
                 excluded: self.cur_excluded,
-            });
+            };
+            match self.position {
+                Position::Before => {
+                    if self.before.len() == BEFORE_WINDOW_CHUNKS {
+                        self.before.pop_front();
+                    }
+                    self.before.push_back(chunk);
+                }
+                Position::After => {
+                    self.after.push(chunk);
+                    self.done = self.after.len() >= AFTER_WINDOW_CHUNKS;
+                }
+                Position::InTitle => {}
+            }
         }
         self.cur.clear();
         self.cur_first = None;
@@ -223,6 +251,9 @@ impl Chunker {
     }
 
     fn walk(&mut self, node: NodeRef<'_, Node>, in_link: bool) {
+        if self.done {
+            return;
+        }
         match node.value() {
             Node::Text(t) => {
                 if self.cur_first.is_none() {
@@ -241,10 +272,7 @@ impl Chunker {
                 let block = is_block_element(el.name()) || is_title;
                 // A boilerplate-looking container that holds the title is the article's
                 // own header ("article-header", "title-bar"), not a distractor.
-                let excluded = is_boilerplate(el)
-                    && !self
-                        .title
-                        .is_some_and(|t| node.descendants().any(|d| d.id() == t));
+                let excluded = is_boilerplate(el) && !self.title_ancestors.contains(&node.id());
                 if block {
                     self.flush();
                 }
@@ -292,71 +320,92 @@ pub fn date(
     fetched_at: &DateTime<FixedOffset>,
 ) -> Option<DateTime<FixedOffset>> {
     let title_el = title_el?;
-    let body = doc.select(&sels().body).next()?;
+    // The title's own block (its grandparent): where a "posted at" line above the heading
+    // lives. The site header's today line is outside it.
+    let block = title_el
+        .parent()
+        .and_then(|p| p.parent())
+        .or_else(|| title_el.parent())?;
     let mut ch = Chunker {
         title: Some(title_el.id()),
-        chunks: Vec::new(),
+        title_ancestors: std::iter::once(title_el.id())
+            .chain(title_el.ancestors().map(|a| a.id()))
+            .collect(),
+        before: VecDeque::with_capacity(BEFORE_WINDOW_CHUNKS),
+        after: Vec::with_capacity(AFTER_WINDOW_CHUNKS),
         cur: String::new(),
         cur_first: None,
         cur_excluded: false,
         position: Position::Before,
         excluded_depth: 0,
+        done: false,
     };
-    ch.walk(*body, false);
+    // The block, then what follows it in document order (the following siblings of the
+    // block and of each of its ancestors): never the whole page, nor anything before the
+    // block.
+    ch.walk(block, false);
+    let mut node = block;
+    while !ch.done {
+        for sib in node.next_siblings() {
+            ch.walk(sib, false);
+            if ch.done {
+                break;
+            }
+        }
+        match node.parent() {
+            Some(p) => node = p,
+            None => break,
+        }
+    }
     ch.flush();
     let limit = *fetched_at + chrono::Duration::minutes(15);
-    let acceptable = |c: &Chunk| -> Option<DateTime<FixedOffset>> {
-        if c.excluded || c.text.chars().count() > MAX_DATE_LINE {
+    // The dates of a chunk that may hold the article's date line, cleaned on demand.
+    let candidates = |c: &Chunk| -> Option<(String, DateTime<FixedOffset>)> {
+        if c.excluded || !c.text.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        find_dates(&c.text)
+        let text = clean_text(&c.text);
+        if text.chars().count() > MAX_DATE_LINE {
+            return None;
+        }
+        let d = find_dates(&text)
             .into_iter()
             .filter_map(|f| f.value)
-            .find(|d| *d <= limit)
+            .find(|d| *d <= limit)?;
+        Some((text, d))
     };
 
     let mut seen_chars = 0;
-    for c in ch
-        .chunks
-        .iter()
-        .filter(|c| c.position == Position::After)
-        .take(AFTER_WINDOW_CHUNKS)
-    {
-        if !c.excluded && c.text.chars().count() > MAX_DATE_LINE.max(200) {
+    for c in &ch.after {
+        let len = visible_len(&c.text);
+        if !c.excluded && len > MAX_DATE_LINE.max(200) {
             break;
         }
-        if let Some(d) = acceptable(c) {
+        if let Some((_, d)) = candidates(c) {
             return Some(d);
         }
-        seen_chars += c.text.chars().count();
+        seen_chars += len;
         if seen_chars > AFTER_WINDOW_CHARS {
             break;
         }
     }
 
-    // Before the title: only inside the title's own block (its grandparent), where a
-    // "posted at" line above the heading lives; the site header's today line is outside it.
-    let block = title_el
-        .parent()
-        .and_then(|p| p.parent())
-        .or_else(|| title_el.parent())?;
+    // Before the title: only inside the title's own block.
     let in_block = |id: NodeId| {
         doc.tree
             .get(id)
             .is_some_and(|n| n.ancestors().any(|a| a.id() == block.id()))
     };
     let today = fetched_at.date_naive();
-    ch.chunks
+    ch.before
         .iter()
-        .filter(|c| c.position == Position::Before)
         .rev()
-        .take(BEFORE_WINDOW_CHUNKS)
         .filter(|c| c.first_node.is_some_and(in_block))
         .find_map(|c| {
-            let d = acceptable(c)?;
+            let (text, d) = candidates(c)?;
             // A bare date equal to the fetch day above the title is the "today" line.
             let bare_today =
-                d.date_naive() == today && find_dates(&c.text).first().is_some_and(|f| !f.has_time);
+                d.date_naive() == today && find_dates(&text).first().is_some_and(|f| !f.has_time);
             (!bare_today).then_some(d)
         })
 }

@@ -5,9 +5,7 @@
 //! (string, object or array of either) and description into [`JsonLdArticle`].
 //! Malformed JSON is skipped: pages often ship broken blocks next to good ones.
 
-use std::sync::OnceLock;
-
-use scraper::{Html, Selector};
+use scraper::Html;
 use serde_json::Value;
 
 use super::text::clean_text;
@@ -38,14 +36,6 @@ const ARTICLE_TYPES: &[&str] = &[
     "liveblogposting",
 ];
 
-fn script_selector() -> &'static Selector {
-    static S: OnceLock<Selector> = OnceLock::new();
-    S.get_or_init(|| {
-        Selector::parse(r#"script[type="application/ld+json" i]"#)
-            .expect("static selector is valid")
-    })
-}
-
 fn is_article(obj: &serde_json::Map<String, Value>) -> bool {
     let ty_matches = |s: &str| {
         let s = s
@@ -63,7 +53,7 @@ fn is_article(obj: &serde_json::Map<String, Value>) -> bool {
 }
 
 /// Depth-first search for the first article object.
-fn find_in<'v>(v: &'v Value, depth: usize) -> Option<&'v serde_json::Map<String, Value>> {
+fn find_in(v: &Value, depth: usize) -> Option<&serde_json::Map<String, Value>> {
     if depth > 8 {
         return None;
     }
@@ -134,7 +124,13 @@ fn parse_block(text: &str) -> Option<Value> {
 
 /// The first article object in the page's JSON-LD, if any.
 pub fn find_article(doc: &Html) -> Option<JsonLdArticle> {
-    for script in doc.select(script_selector()) {
+    let scripts = doc.root_element().descendent_elements().filter(|e| {
+        e.value().name() == "script"
+            && e.value()
+                .attr("type")
+                .is_some_and(|t| t.trim().eq_ignore_ascii_case("application/ld+json"))
+    });
+    for script in scripts {
         let text: String = script.text().collect();
         let Some(v) = parse_block(&text) else {
             continue;

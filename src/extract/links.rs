@@ -4,25 +4,9 @@
 //! shares between both.
 
 use std::collections::HashSet;
-use std::sync::OnceLock;
 
-use scraper::{Html, Selector};
+use scraper::Html;
 use url::Url;
-
-struct Sels {
-    base: Selector,
-    anchors: Selector,
-    link_rel: Selector,
-}
-
-fn sels() -> &'static Sels {
-    static S: OnceLock<Sels> = OnceLock::new();
-    S.get_or_init(|| Sels {
-        base: Selector::parse("base[href]").expect("static selector is valid"),
-        anchors: Selector::parse("a[href], area[href]").expect("static selector is valid"),
-        link_rel: Selector::parse("link[rel][href]").expect("static selector is valid"),
-    })
-}
 
 /// Resolves `href` against `base`: http(s) only, fragment dropped.
 fn resolve(base: &Url, href: &str) -> Option<Url> {
@@ -45,34 +29,51 @@ fn resolve(base: &Url, href: &str) -> Option<Url> {
 }
 
 /// Links of the page in document order, deduplicated, and its canonical URL.
+///
+/// One pass over the elements, matched by tag name: CSS selector matching over the whole
+/// tree, three times, cost more than the rest of link extraction.
 pub fn links_and_canonical(doc: &Html, page_url: &Url) -> (Vec<Url>, Option<Url>) {
-    let s = sels();
-    let base = doc
-        .select(&s.base)
-        .next()
-        .and_then(|b| b.value().attr("href"))
+    let mut base_href: Option<&str> = None;
+    let mut canonical_href: Option<&str> = None;
+    let mut hrefs: Vec<&str> = Vec::new();
+    // Pages repeat the same href many times (menus, teasers); resolving is the costly step.
+    let mut seen_raw: HashSet<&str> = HashSet::new();
+    for el in doc.root_element().descendent_elements() {
+        let v = el.value();
+        match v.name() {
+            "a" | "area" => {
+                if let Some(h) = v.attr("href") {
+                    if seen_raw.insert(h) {
+                        hrefs.push(h);
+                    }
+                }
+            }
+            "base" if base_href.is_none() => base_href = v.attr("href"),
+            "link" if canonical_href.is_none() => {
+                let canonical = v.attr("rel").is_some_and(|r| {
+                    r.split_ascii_whitespace()
+                        .any(|t| t.eq_ignore_ascii_case("canonical"))
+                });
+                if canonical {
+                    canonical_href = v.attr("href");
+                }
+            }
+            _ => {}
+        }
+    }
+    let base = base_href
         .and_then(|h| page_url.join(h.trim()).ok())
         .unwrap_or_else(|| page_url.clone());
     let mut seen = HashSet::new();
     let mut links = Vec::new();
-    for a in doc.select(&s.anchors) {
-        let Some(url) = a.value().attr("href").and_then(|h| resolve(&base, h)) else {
-            continue;
-        };
-        if seen.insert(url.as_str().to_string()) {
-            links.push(url);
+    for h in hrefs {
+        if let Some(url) = resolve(&base, h) {
+            if seen.insert(url.as_str().to_string()) {
+                links.push(url);
+            }
         }
     }
-    let canonical = doc
-        .select(&s.link_rel)
-        .find(|l| {
-            l.value().attr("rel").is_some_and(|r| {
-                r.split_ascii_whitespace()
-                    .any(|t| t.eq_ignore_ascii_case("canonical"))
-            })
-        })
-        .and_then(|l| l.value().attr("href"))
-        .and_then(|h| resolve(&base, h));
+    let canonical = canonical_href.and_then(|h| resolve(&base, h));
     (links, canonical)
 }
 

@@ -4,10 +4,8 @@
 //! `modified`, `author` and `summary` lookups return a value with the tag name that gave it,
 //! for provenance (`meta:og:title`).
 
+use scraper::Html;
 use std::collections::HashMap;
-use std::sync::OnceLock;
-
-use scraper::{Html, Selector};
 
 use super::text::clean_text;
 
@@ -17,19 +15,18 @@ pub struct MetaTags {
     values: HashMap<String, String>,
 }
 
-fn meta_selector() -> &'static Selector {
-    static S: OnceLock<Selector> = OnceLock::new();
-    S.get_or_init(|| Selector::parse("meta[content]").expect("static selector is valid"))
-}
-
 /// A value found in the metadata and the key that held it.
 pub type Found = (String, &'static str);
 
 impl MetaTags {
     pub fn read(doc: &Html) -> Self {
         let mut values = HashMap::new();
-        for el in doc.select(meta_selector()) {
+        // By tag name: selector matching over the whole tree costs more than this.
+        for el in doc.root_element().descendent_elements() {
             let v = el.value();
+            if v.name() != "meta" {
+                continue;
+            }
             let Some(content) = v.attr("content") else {
                 continue;
             };

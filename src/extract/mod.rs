@@ -22,10 +22,7 @@ pub mod links;
 pub mod meta;
 pub mod text;
 
-use std::collections::HashSet;
-
 use chrono::{DateTime, FixedOffset};
-use ego_tree::NodeId;
 use scraper::{ElementRef, Html, Selector};
 
 pub use dates::parse_vn_date;
@@ -33,7 +30,7 @@ pub use encoding::decode_html;
 pub use text::key_form;
 
 use generic::BodyExtractor;
-use text::{clean_text, inline_text, Para};
+use text::{clean_text, inline_text, NodeSet, Para};
 
 /// A CSS selector with the text it was written as (for provenance and messages).
 #[derive(Debug, Clone)]
@@ -152,7 +149,7 @@ fn is_future(d: &DateTime<FixedOffset>, fetched_at: &DateTime<FixedOffset>) -> b
 /// as the author.
 fn selected_text<'a>(doc: &'a Html, spec: &SelectorSpec) -> Option<(String, ElementRef<'a>)> {
     let el = doc.select(&spec.selector).next()?;
-    let t = inline_text(el, &HashSet::new());
+    let t = inline_text(el, &NodeSet::default());
     Some((t, el))
 }
 
@@ -187,12 +184,44 @@ fn non_empty(s: Option<String>) -> Option<String> {
     s.map(|s| clean_text(&s)).filter(|s| !s.is_empty())
 }
 
-/// The remove selectors' matches: subtrees left out of every field's text.
-fn removed_nodes(doc: &Html, selectors: &SiteSelectors) -> HashSet<NodeId> {
-    let mut skip = HashSet::new();
-    for spec in &selectors.remove {
-        for el in doc.select(&spec.selector) {
-            skip.insert(el.id());
+/// The remove selectors' matches: subtrees left out of the body's text.
+///
+/// The selectors are matched as one selector list, in one pass over the tree, instead of
+/// one pass each; the combined list is parsed once per thread and site configuration.
+fn removed_nodes(doc: &Html, selectors: &SiteSelectors) -> NodeSet {
+    thread_local! {
+        static COMBINED: std::cell::RefCell<Option<(String, Selector)>> =
+            const { std::cell::RefCell::new(None) };
+    }
+    let mut skip = NodeSet::default();
+    match selectors.remove.as_slice() {
+        [] => {}
+        [one] => skip.extend(doc.select(&one.selector).map(|el| el.id())),
+        many => {
+            let text = many
+                .iter()
+                .map(|s| s.text.as_str())
+                .collect::<Vec<_>>()
+                .join(", ");
+            let done = COMBINED.with(|c| {
+                let mut c = c.borrow_mut();
+                if c.as_ref().is_none_or(|(t, _)| *t != text) {
+                    *c = Selector::parse(&text).ok().map(|sel| (text.clone(), sel));
+                }
+                match c.as_ref() {
+                    Some((_, sel)) => {
+                        skip.extend(doc.select(sel).map(|el| el.id()));
+                        true
+                    }
+                    None => false,
+                }
+            });
+            if !done {
+                // Each part parsed alone, so their list should too; keep going regardless.
+                for spec in many {
+                    skip.extend(doc.select(&spec.selector).map(|el| el.id()));
+                }
+            }
         }
     }
     skip
@@ -215,7 +244,7 @@ fn join_paras(paras: &[Para]) -> (String, Vec<String>) {
 /// Paragraphs of every match of the body selector, except matches nested in an earlier one
 /// (so `".sapo, .content"` takes the lead and the body, and `"div.content"` nested in
 /// `div.content` is read once).
-fn selected_body(doc: &Html, spec: &SelectorSpec, skip: &HashSet<NodeId>) -> Option<Vec<Para>> {
+fn selected_body(doc: &Html, spec: &SelectorSpec, skip: &NodeSet) -> Option<Vec<Para>> {
     let mut taken: Vec<ElementRef<'_>> = Vec::new();
     for el in doc.select(&spec.selector) {
         if skip.contains(&el.id()) {
@@ -293,7 +322,7 @@ fn extract_article(
                 .map(str::to_string);
             let raw = attr
                 .filter(|a| parse_vn_date(a).is_some())
-                .unwrap_or_else(|| inline_text(el, &HashSet::new()));
+                .unwrap_or_else(|| inline_text(el, &NodeSet::default()));
             match checked_date(&raw, "date", &fetched_at, &mut ex.warnings) {
                 Some(d) => {
                     ex.published = Some(d);

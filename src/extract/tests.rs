@@ -306,3 +306,106 @@ fn encodings_and_text_forms_extract_to_same_text_and_key() {
     assert_ne!(from_old.body, reference.body);
     assert_eq!(key_form(&from_old.body), key_form(&reference.body));
 }
+
+/// A DNN-style provincial portal page, extracted with no selectors at all.
+const DNN: &str = r#"<html><head><title>Tỉnh Lào Cai tổ chức hội nghị xúc tiến đầu tư năm 2024 - Cổng TTĐT tỉnh Lào Cai</title></head>
+<body><form id="Form" action="/tin-tuc">
+<div id="dnn_HeaderPane" class="HeaderPane"><span class="today">Thứ Năm, 25/04/2024</span>
+<ul class="topmenu"><li><a href="/">Trang chủ</a></li><li><a href="/gioi-thieu">Giới thiệu</a></li><li><a href="/tin-tuc">Tin tức - Sự kiện</a></li></ul></div>
+<div id="dnn_ContentPane" class="ContentPane"><div class="DnnModule"><div class="ArticleDetail">
+<h2 class="ArticleTitle">Tỉnh Lào Cai tổ chức hội nghị xúc tiến đầu tư năm 2024</h2>
+<div class="PostDate">Ngày đăng: 24/04/2024 | 15:20</div>
+<div class="ArticleSummary">Sáng 24/4, UBND tỉnh Lào Cai tổ chức hội nghị xúc tiến đầu tư với sự tham gia của hơn 300 doanh nghiệp trong và ngoài nước.</div>
+<div class="ArticleContent">
+<p>Phát biểu tại hội nghị, đồng chí Chủ tịch UBND tỉnh nhấn mạnh, Lào Cai luôn coi doanh nghiệp là trung tâm, là động lực của phát triển kinh tế, xã hội.</p>
+<p>Tỉnh cam kết tạo mọi điều kiện thuận lợi về thủ tục, mặt bằng, nguồn nhân lực, để các nhà đầu tư yên tâm triển khai dự án trên địa bàn.</p>
+<p>Tại hội nghị, tỉnh đã trao quyết định chủ trương đầu tư cho 12 dự án, với tổng vốn đăng ký hơn 15.000 tỷ đồng, tập trung vào du lịch, nông nghiệp công nghệ cao và logistics.</p>
+<p style="text-align:right"><strong>Minh Đức</strong></p>
+</div>
+<div class="TinLienQuan"><h3>Tin liên quan</h3><ul>
+<li><a href="/tin-tuc/1">Lào Cai đón 1 triệu lượt khách du lịch trong quý I</a> <span>(20/04/2024)</span></li>
+<li><a href="/tin-tuc/2">Hội nghị tổng kết công tác đối ngoại năm 2023</a> <span>(15/04/2024)</span></li></ul></div>
+</div></div></div>
+<div id="dnn_FooterPane" class="FooterPane">Cổng thông tin điện tử tỉnh Lào Cai. Cập nhật lần cuối: 25/04/2024 08:00</div>
+</form></body></html>"#;
+
+#[test]
+fn dnn_portal_without_selectors() {
+    let now = DateTime::parse_from_rfc3339("2024-04-25T09:00:00+07:00").expect("static date");
+    let ex = extract_html(DNN, &SiteSelectors::default(), now);
+    assert_eq!(
+        ex.title.as_deref(),
+        Some("Tỉnh Lào Cai tổ chức hội nghị xúc tiến đầu tư năm 2024")
+    );
+    assert_eq!(ex.sources.title.as_deref(), Some("heuristic"));
+    assert_eq!(
+        ex.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-04-24T15:20:00+07:00")
+    );
+    assert_eq!(ex.sources.published.as_deref(), Some("heuristic"));
+    assert!(ex.body.contains("Phát biểu tại hội nghị"), "{}", ex.body);
+    assert!(ex.body.contains("logistics."), "{}", ex.body);
+    for bad in [
+        "Trang chủ",
+        "Tin liên quan",
+        "1 triệu lượt khách",
+        "Cập nhật lần cuối",
+        "Thứ Năm, 25/04/2024",
+        "Ngày đăng",
+    ] {
+        assert!(!ex.body.contains(bad), "body contains {bad:?}: {}", ex.body);
+    }
+}
+
+/// A NukeViet page: related list with `<em>` dates, a view counter, selectors configured.
+const NUKEVIET: &str = r#"<html><head><title>Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 15</title>
+<meta property="og:title" content="Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 15"></head><body>
+<div class="headerSimple"><span class="current-time">Thứ tư - 28/09/2022</span></div>
+<div class="col-md-18"><div class="news_column panel panel-default"><div class="panel-body">
+<h1 class="title margin-bottom-lg">Hội nghị Ban Chấp hành Đảng bộ tỉnh lần thứ 15</h1>
+<div class="row margin-bottom-lg"><div class="col-md-12"><span class="h5">Thứ tư - 28/09/2022 21:45</span></div>
+<div class="col-md-12"><ul class="list-inline text-right"><li>Đã xem: 1234</li></ul></div></div>
+<div class="hometext m-bottom">Chiều 28/9, Ban Chấp hành Đảng bộ tỉnh tổ chức hội nghị lần thứ 15.</div>
+<div id="news-bodyhtml" class="bodytext margin-bottom-lg"><p>Hội nghị đã thảo luận, cho ý kiến vào dự thảo báo cáo tình hình kinh tế, xã hội chín tháng đầu năm.</p>
+<p>Hội nghị thống nhất các nhiệm vụ, giải pháp trọng tâm trong những tháng cuối năm, trong đó tập trung đẩy nhanh giải ngân vốn đầu tư công.</p></div>
+<p class="h5 text-right"><strong>Phòng Thông tin</strong></p>
+</div></div>
+<div class="news_column panel panel-default"><div class="panel-body other-news"><ul class="related">
+<li><a href="/news/a-1.html">Kỳ họp thứ 10 HĐND tỉnh khóa XVI</a> <em>(25/09/2022)</em></li>
+<li><a href="/news/b-2.html">Tổng kết công tác dân vận năm 2022</a> <em>(20/09/2022)</em></li></ul></div></div></div>
+</body></html>"#;
+
+#[test]
+fn nukeviet_page_with_selectors() {
+    let sel = SiteSelectors {
+        title: spec("h1.title"),
+        date: spec("span.h5"),
+        body: spec("#news-bodyhtml.bodytext"),
+        author: spec("p.h5.text-right"),
+        summary: spec(".hometext"),
+        remove: vec![],
+    };
+    let now = DateTime::parse_from_rfc3339("2022-09-29T09:00:00+07:00").expect("static date");
+    let ex = extract_html(NUKEVIET, &sel, now);
+    assert_eq!(
+        ex.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2022-09-28T21:45:00+07:00")
+    );
+    assert_eq!(ex.author.as_deref(), Some("Phòng Thông tin"));
+    assert_eq!(
+        ex.summary.as_deref(),
+        Some("Chiều 28/9, Ban Chấp hành Đảng bộ tỉnh tổ chức hội nghị lần thứ 15.")
+    );
+    assert_eq!(ex.body.split("\n\n").count(), 2, "{}", ex.body);
+    assert_eq!(ex.sources.summary.as_deref(), Some("selector:.hometext"));
+
+    // Without selectors: the date next to the title, not the header's or a related one.
+    let ex = extract_html(NUKEVIET, &SiteSelectors::default(), now);
+    assert_eq!(
+        ex.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2022-09-28T21:45:00+07:00")
+    );
+    assert!(ex.body.contains("giải ngân vốn đầu tư công"), "{}", ex.body);
+    assert!(!ex.body.contains("Kỳ họp thứ 10"), "{}", ex.body);
+    assert!(!ex.body.contains("Đã xem"), "{}", ex.body);
+}

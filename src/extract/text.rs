@@ -14,6 +14,31 @@ use ego_tree::{NodeId, NodeRef};
 use scraper::{ElementRef, Node};
 use unicode_normalization::UnicodeNormalization;
 
+/// Hashes node ids (small distinct integers) with one multiply: sets of nodes are probed
+/// for every node visited, where SipHash would cost more than the visit itself.
+#[derive(Debug, Default, Clone, Copy)]
+pub struct NodeIdHasher(u64);
+
+impl std::hash::Hasher for NodeIdHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for b in bytes {
+            self.write_u64(u64::from(*b));
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = (self.0.rotate_left(5) ^ n).wrapping_mul(0x517c_c1b7_2722_0a95);
+    }
+    fn write_usize(&mut self, n: usize) {
+        self.write_u64(n as u64);
+    }
+}
+
+/// A set of DOM nodes (subtrees to skip, ancestors of the title …).
+pub type NodeSet = HashSet<NodeId, std::hash::BuildHasherDefault<NodeIdHasher>>;
+
 /// True for characters that carry no visible content and only break matching
 /// (zero-width space/joiners, word joiner, BOM, soft hyphen).
 fn is_invisible(c: char) -> bool {
@@ -47,11 +72,19 @@ pub fn clean_text(s: &str) -> String {
         }
         out.push(c);
     }
-    if out.is_ascii() {
+    if out.is_ascii()
+        || unicode_normalization::is_nfc_quick(out.chars())
+            == unicode_normalization::IsNormalized::Yes
+    {
         out
     } else {
         out.nfc().collect()
     }
+}
+
+/// Visible characters (not whitespace) of a text, a cheap size measure.
+pub(crate) fn visible_len(s: &str) -> usize {
+    s.chars().filter(|c| !c.is_whitespace()).count()
 }
 
 const GRAVE: char = '\u{0300}';
@@ -199,7 +232,8 @@ pub(crate) fn is_hidden(el: &scraper::node::Element) -> bool {
         return true;
     }
     match el.attr("style") {
-        Some(style) => {
+        // Checked without allocating: this runs for every element of every page.
+        Some(style) if contains_ci(style, "none") || contains_ci(style, "hidden") => {
             let s: String = style
                 .chars()
                 .filter(|c| !c.is_whitespace())
@@ -207,53 +241,77 @@ pub(crate) fn is_hidden(el: &scraper::node::Element) -> bool {
                 .to_ascii_lowercase();
             s.contains("display:none") || s.contains("visibility:hidden")
         }
-        None => false,
+        _ => false,
     }
 }
 
-/// Whether an element is an image caption by its markup.
+/// ASCII case-insensitive substring test, without allocating.
+pub(crate) fn contains_ci(hay: &str, needle: &str) -> bool {
+    let (h, n) = (hay.as_bytes(), needle.as_bytes());
+    n.is_empty() || h.windows(n.len()).any(|w| w.eq_ignore_ascii_case(n))
+}
+
+/// Whether an element is an image caption (or photo credit) by its markup. Text inside a
+/// `<figure>` is a caption too; the flattener handles that by nesting.
 pub(crate) fn is_caption_element(el: &scraper::node::Element) -> bool {
-    if el.name() == "figcaption" {
+    if matches!(el.name(), "figcaption" | "figure") {
         return true;
     }
-    el.classes().any(|c| {
-        let c = c.to_ascii_lowercase();
-        c.contains("caption")
-            || c == "image_desc"
-            || c == "img-desc"
-            || c == "image-desc"
-            || c == "photo-desc"
-            || c == "desc_image"
-            || c == "pcaption"
-            || c == "expnoedit"
-    }) || (el.name() == "p" && el.has_class("Image", scraper::CaseSensitivity::CaseSensitive))
+    let marked = |s: &str| {
+        [
+            "caption",
+            "credit",
+            "image_desc",
+            "img-desc",
+            "image-desc",
+            "photo-desc",
+            "desc_image",
+            "chu-thich",
+            "chuthich",
+        ]
+        .iter()
+        .any(|k| contains_ci(s, k))
+            || s.eq_ignore_ascii_case("expnoedit")
+    };
+    el.attr("class").is_some_and(marked)
+        || el.id().is_some_and(marked)
+        || (el.name() == "p" && el.has_class("Image", scraper::CaseSensitivity::CaseSensitive))
 }
 
 /// One paragraph of flattened text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Para {
     pub text: String,
+    /// An image caption or photo credit.
     pub caption: bool,
+    /// Share of the paragraph's characters that are link text (0 to 1).
+    pub link_ratio: f32,
 }
 
 /// Collects the text of a subtree as paragraphs: each block element starts a new one, so
 /// the text of nested blocks is taken once, by the innermost block that holds it.
 pub struct Flattener<'s> {
-    skip: &'s HashSet<NodeId>,
+    skip: &'s NodeSet,
     paras: Vec<Para>,
     cur: String,
+    cur_chars: usize,
+    cur_link_chars: usize,
     caption_depth: usize,
+    link_depth: usize,
     cur_caption: bool,
 }
 
 impl<'s> Flattener<'s> {
     /// `skip`: subtrees left out entirely (the `remove` selectors, boilerplate).
-    pub fn new(skip: &'s HashSet<NodeId>) -> Self {
+    pub fn new(skip: &'s NodeSet) -> Self {
         Self {
             skip,
             paras: Vec::new(),
             cur: String::new(),
+            cur_chars: 0,
+            cur_link_chars: 0,
             caption_depth: 0,
+            link_depth: 0,
             cur_caption: false,
         }
     }
@@ -271,17 +329,24 @@ impl<'s> Flattener<'s> {
     }
 
     fn flush(&mut self) {
-        if self.cur.is_empty() {
-            return;
+        if !self.cur.is_empty() {
+            let text = clean_text(&self.cur);
+            if !text.is_empty() {
+                let link_ratio = if self.cur_chars == 0 {
+                    0.0
+                } else {
+                    self.cur_link_chars as f32 / self.cur_chars as f32
+                };
+                self.paras.push(Para {
+                    text,
+                    caption: self.cur_caption,
+                    link_ratio,
+                });
+            }
         }
-        let text = clean_text(&self.cur);
         self.cur.clear();
-        if !text.is_empty() {
-            self.paras.push(Para {
-                text,
-                caption: self.cur_caption,
-            });
-        }
+        self.cur_chars = 0;
+        self.cur_link_chars = 0;
         self.cur_caption = self.caption_depth > 0;
     }
 
@@ -293,6 +358,13 @@ impl<'s> Flattener<'s> {
             Node::Text(t) => {
                 if self.cur.is_empty() {
                     self.cur_caption = self.caption_depth > 0;
+                }
+                // Bytes, not characters: the ratio is all that is used, and counting
+                // characters would cost a pass over every text node.
+                let n = t.trim().len();
+                self.cur_chars += n;
+                if self.link_depth > 0 {
+                    self.cur_link_chars += n;
                 }
                 self.cur.push_str(t);
             }
@@ -308,6 +380,7 @@ impl<'s> Flattener<'s> {
                 }
                 let block = is_block_element(name);
                 let caption = is_caption_element(el);
+                let link = name == "a";
                 if block || caption {
                     self.flush();
                 }
@@ -315,8 +388,14 @@ impl<'s> Flattener<'s> {
                     self.caption_depth += 1;
                     self.cur_caption = true;
                 }
+                if link {
+                    self.link_depth += 1;
+                }
                 for child in node.children() {
                     self.walk(child);
+                }
+                if link {
+                    self.link_depth -= 1;
                 }
                 if block || caption {
                     self.flush();
@@ -324,10 +403,6 @@ impl<'s> Flattener<'s> {
                 if caption {
                     self.caption_depth -= 1;
                     self.cur_caption = self.caption_depth > 0;
-                }
-                if !block && !caption {
-                    // Inline elements next to each other keep their words apart only when
-                    // the source had whitespace, so nothing is added here.
                 }
             }
             Node::Document | Node::Fragment => {
@@ -341,14 +416,14 @@ impl<'s> Flattener<'s> {
 }
 
 /// The paragraphs of an element's subtree.
-pub fn paragraphs(el: ElementRef<'_>, skip: &HashSet<NodeId>) -> Vec<Para> {
+pub fn paragraphs(el: ElementRef<'_>, skip: &NodeSet) -> Vec<Para> {
     let mut f = Flattener::new(skip);
     f.add(*el);
     f.finish()
 }
 
 /// The element's text on one line, cleaned (for titles, authors, summaries).
-pub fn inline_text(el: ElementRef<'_>, skip: &HashSet<NodeId>) -> String {
+pub fn inline_text(el: ElementRef<'_>, skip: &NodeSet) -> String {
     let paras = paragraphs(el, skip);
     let joined: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
     clean_text(&joined.join(" "))
@@ -409,7 +484,7 @@ mod tests {
         );
         let sel = Selector::parse("#a").expect("static selector");
         let el = html.select(&sel).next().expect("fixture has #a");
-        let paras = paragraphs(el, &HashSet::new());
+        let paras = paragraphs(el, &NodeSet::default());
         let texts: Vec<&str> = paras.iter().map(|p| p.text.as_str()).collect();
         assert_eq!(
             texts,
