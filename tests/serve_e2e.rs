@@ -607,11 +607,7 @@ fn api_and_pages_answer_like_the_cli() {
     let store = dir.path().join("store");
     let _ = std::fs::remove_dir_all(store.join("index"));
     let serve = Serve::start(&config, "127.0.7.3");
-    assert!(
-        serve.banner.contains("full-text index"),
-        "{}",
-        serve.banner
-    );
+    assert!(serve.banner.contains("full-text index"), "{}", serve.banner);
     check_api(&serve, &servers, &answers, &url, &single);
     check_pages(&serve, &url, &edited.title);
 
