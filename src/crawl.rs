@@ -242,7 +242,7 @@ pub fn check_sites(config: &Config, sites: &[String]) -> Result<()> {
 
 /// Pages with a selector for a field, below which a run warns that the selector stopped
 /// matching (the site probably changed its template).
-pub const TEMPLATE_MIN_PAGES: u64 = 5;
+pub const TEMPLATE_MIN_PAGES: u64 = 3;
 
 /// Sites whose configured selectors matched on fewer than half of this run's article pages.
 fn template_warnings(config: &Config, summary: &RunSummary) -> Vec<String> {
