@@ -38,6 +38,9 @@ use crate::{Error, Result};
 
 /// Most pages held in memory, ready to go, at once (the queue itself stays in the store).
 pub const READY_MAX: usize = 4096;
+/// Queued URLs one top-up of the ready buffer looks at, at most; the next one goes on from
+/// there. Bounds the scheduler's work per finished page however long the queue is.
+pub const QUEUE_SCAN_MAX: usize = 1024;
 /// Redirect hops followed before a page fails.
 pub const MAX_REDIRECTS: usize = 10;
 /// How long in-flight pages may finish after a shutdown request before they are put back.
@@ -403,70 +406,104 @@ async fn run_pass(
     // Deferred pages stay queued for the next run; this run must not pick them up again.
     let mut deferred: HashSet<String> = HashSet::new();
     let mut per_host: HashMap<String, usize> = HashMap::new();
-    let mut ready: VecDeque<FrontierEntry> = VecDeque::new();
+    // Pages ready to go, with their host key, and their URLs (to skip them in the queue).
+    let mut ready: VecDeque<(FrontierEntry, String)> = VecDeque::new();
+    let mut ready_urls: HashSet<String> = HashSet::new();
+    // Where the next look into the queue starts. The looks go round the queue, so a long
+    // backlog of pages that cannot go yet is passed over once a round, not on every top-up.
+    let mut cursor: Vec<u8> = Vec::new();
+    // "scheme://authority" → host key, so the queue scan needs no URL parse per page.
+    let mut origins: HashMap<String, String> = HashMap::new();
     let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>, PageStats)> =
         JoinSet::new();
     let mut dispatched: u64 = 0;
     let mut stopping = false;
     let mut exhausted = false;
     tokio::pin!(shutdown);
+    let cap_of = |site: &str| {
+        config
+            .site(site)
+            .map_or(1, |s| if s.rate > 0.0 { 2 } else { c.concurrency })
+    };
+    // No host takes more places than this in flight plus ready: its pages are passed over
+    // in the queue without decoding them.
+    let cap_max = config
+        .sites
+        .iter()
+        .map(|s| cap_of(&s.name))
+        .max()
+        .unwrap_or(1)
+        + 2;
 
     loop {
         if !stopping && (max_pages == 0 || dispatched < max_pages) {
             // Top up the ready buffer when nothing in it can go. Pages of hosts at their cap
             // wait there, and each host gets only a few places in it, so one host's long
             // backlog never keeps the other hosts' pages out of reach.
-            let cap_of = |site: &str| {
-                config
-                    .site(site)
-                    .map_or(1, |s| if s.rate > 0.0 { 2 } else { c.concurrency })
-            };
-            let host_of =
-                |e: &FrontierEntry| Url::parse(&e.url).map(|u| host_key(&u)).unwrap_or_default();
-            let can_go = |e: &FrontierEntry| {
-                per_host.get(&host_of(e)).copied().unwrap_or(0) < cap_of(&e.site)
+            let can_go = |(e, host): &(FrontierEntry, String)| {
+                per_host.get(host).copied().unwrap_or(0) < cap_of(&e.site)
             };
             if !exhausted && ready.len() < READY_MAX && !ready.iter().any(can_go) {
-                let mut skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
-                let mut counts: HashMap<String, usize> = per_host.clone();
-                for e in &ready {
-                    skip.insert(e.url.clone());
-                    *counts.entry(host_of(e)).or_default() += 1;
+                let counts = std::cell::RefCell::new(per_host.clone());
+                for (_, host) in &ready {
+                    *counts.borrow_mut().entry(host.clone()).or_default() += 1;
                 }
-                let batch = store.pending(c.concurrency * 4 + 16, &skip, &mut |e| {
-                    if !selected(&e.site) {
-                        return false;
-                    }
-                    let n = counts.entry(host_of(e)).or_default();
-                    if *n >= cap_of(&e.site) + 2 {
-                        return false;
-                    }
-                    *n += 1;
-                    true
-                })?;
+                let origins = std::cell::RefCell::new(&mut origins);
+                let host_of = |url: &str| host_of_url(&mut origins.borrow_mut(), url);
+                let mut hosts = Vec::new();
+                let (batch, next) = store.pending_from(
+                    &cursor,
+                    c.concurrency * 4 + 16,
+                    QUEUE_SCAN_MAX,
+                    &mut |url| {
+                        inflight.contains(url)
+                            || deferred.contains(url)
+                            || ready_urls.contains(url)
+                            || counts.borrow().get(&host_of(url)).copied().unwrap_or(0) >= cap_max
+                    },
+                    &mut |e| {
+                        if !selected(&e.site) {
+                            return false;
+                        }
+                        let host = host_of(&e.url);
+                        let mut counts = counts.borrow_mut();
+                        let n = counts.entry(host.clone()).or_default();
+                        if *n >= cap_of(&e.site) + 2 {
+                            return false;
+                        }
+                        *n += 1;
+                        hosts.push(host);
+                        true
+                    },
+                )?;
+                cursor = next.unwrap_or_default();
                 exhausted = batch.is_empty();
-                ready.extend(batch);
+                for (e, host) in batch.into_iter().zip(hosts) {
+                    ready_urls.insert(e.url.clone());
+                    ready.push_back((e, host));
+                }
             }
             // Dispatch what the per-host caps allow; keep the rest for later.
             let mut held = VecDeque::new();
-            while let Some(entry) = ready.pop_front() {
+            while let Some((entry, host)) = ready.pop_front() {
                 if max_pages != 0 && dispatched >= max_pages {
-                    held.push_back(entry);
+                    held.push_back((entry, host));
                     continue;
                 }
                 let Some(site) = config.site(&entry.site) else {
+                    ready_urls.remove(&entry.url);
                     continue;
                 };
-                let Ok(url) = Url::parse(&entry.url) else {
-                    continue;
-                };
-                let host = host_key(&url);
                 // A rate-limited host gets two slots (one waiting on its limiter, one in
                 // flight) so a slow host cannot take every slot from the others.
                 let cap = if site.rate > 0.0 { 2 } else { c.concurrency };
                 let n = per_host.entry(host.clone()).or_default();
                 if *n >= cap || tasks.len() >= c.concurrency * 2 {
-                    held.push_back(entry);
+                    held.push_back((entry, host));
+                    continue;
+                }
+                ready_urls.remove(&entry.url);
+                if Url::parse(&entry.url).is_err() {
                     continue;
                 }
                 *n += 1;
@@ -533,6 +570,7 @@ async fn run_pass(
                 stopping = true;
                 summary.interrupted = true;
                 ready.clear();
+                ready_urls.clear();
                 let deadline = tokio::time::sleep(SHUTDOWN_GRACE);
                 tokio::pin!(deadline);
                 loop {
@@ -1145,6 +1183,21 @@ pub fn parse_response(
     parse_page(&html, url, selectors, want_article, at)
 }
 
+/// The host key of a URL, parsed once per origin ("scheme://authority").
+fn host_of_url(origins: &mut HashMap<String, String>, url: &str) -> String {
+    let start = url.find("://").map_or(0, |i| i + 3);
+    let end = url[start..]
+        .find(['/', '?', '#'])
+        .map_or(url.len(), |i| start + i);
+    let origin = &url[..end];
+    if let Some(host) = origins.get(origin) {
+        return host.clone();
+    }
+    let host = Url::parse(origin).map(|u| host_key(&u)).unwrap_or_default();
+    origins.insert(origin.to_string(), host.clone());
+    host
+}
+
 /// True when this path has produced more distinct query strings this run than allowed.
 fn trap_guard(ctx: &Ctx, url: &Url) -> bool {
     let Some(q) = url.query() else { return false };
@@ -1203,6 +1256,26 @@ impl TrapGuard {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn host_of_url_gives_the_host_key_once_per_origin() {
+        let mut origins = HashMap::new();
+        for (url, key) in [
+            (
+                "http://tinhuyhaiduong.vn/news/Pages/new.aspx?ItemID=1",
+                "tinhuyhaiduong.vn:80",
+            ),
+            ("https://baohaiduong.vn/a-1.html", "baohaiduong.vn:443"),
+            ("http://127.0.0.1:8089/news/kinh-te/", "127.0.0.1:8089"),
+            ("http://127.0.0.1:8089?x=1", "127.0.0.1:8089"),
+            ("http://[::1]:8080/a", "[::1]:8080"),
+        ] {
+            assert_eq!(host_of_url(&mut origins, url), key, "{url}");
+            let parsed = Url::parse(url).expect("test URL");
+            assert_eq!(host_of_url(&mut origins, url), host_key(&parsed), "{url}");
+        }
+        assert_eq!(origins.len(), 4);
+    }
 
     #[test]
     fn trap_guard_counts_distinct_query_strings_per_path() {

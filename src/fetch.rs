@@ -27,6 +27,9 @@ use url::{Position, Url};
 /// Connect timeout used when the config does not say otherwise.
 pub const DEFAULT_CONNECT_TIMEOUT: Duration = Duration::from_secs(10);
 
+/// Idle keep-alive connections kept per host (at most as many as requests in flight).
+const MAX_IDLE_PER_HOST: usize = 64;
+
 /// Upper bound of [`backoff_delay`] before `Retry-After` is applied.
 pub const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
@@ -225,7 +228,10 @@ impl Fetcher {
             .connect_timeout(opts.connect_timeout)
             // Small servers close idle keep-alive connections early; do not hold them long.
             .pool_idle_timeout(Duration::from_secs(15))
-            .pool_max_idle_per_host(4)
+            // A rate-limited host never has more than two requests in flight, so this only
+            // matters for unlimited hosts (a local mirror): there, a smaller pool closed most
+            // connections after one request and opened a new one for the next.
+            .pool_max_idle_per_host(MAX_IDLE_PER_HOST)
             // Old IIS/SharePoint servers are happier with the usual header spelling, and it
             // makes the reconstructed request head match the wire.
             .http1_title_case_headers()

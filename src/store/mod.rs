@@ -650,6 +650,42 @@ impl Store {
         Ok(out)
     }
 
+    /// Like [`pending`](Self::pending), for a scheduler that comes back often: scans the
+    /// queue from key `from` (empty: the start), looks at no more than `max_scan` URLs, and
+    /// decodes only those `skip` lets through (it sees the URL alone). Returns the accepted
+    /// entries and the key to go on from, `None` when the scan reached the end of the queue.
+    pub fn pending_from(
+        &self,
+        from: &[u8],
+        limit: usize,
+        max_scan: usize,
+        skip: &mut dyn FnMut(&str) -> bool,
+        accept: &mut dyn FnMut(&FrontierEntry) -> bool,
+    ) -> Result<(Vec<FrontierEntry>, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let mut scanned = 0;
+        for item in self.queue.range(from..) {
+            let (key, url) = item?;
+            scanned += 1;
+            let url = String::from_utf8_lossy(&url);
+            if !skip(&url) {
+                if let Some(v) = self.frontier.get(url.as_bytes())? {
+                    let entry: FrontierEntry = dec(url.as_bytes(), &v)?;
+                    if accept(&entry) {
+                        out.push(entry);
+                    }
+                }
+            }
+            if out.len() >= limit || scanned >= max_scan {
+                // The smallest key after this one.
+                let mut next = key.to_vec();
+                next.push(0);
+                return Ok((out, Some(next)));
+            }
+        }
+        Ok((out, None))
+    }
+
     /// Number of URLs still queued.
     pub fn queued(&self) -> usize {
         self.queue.len()

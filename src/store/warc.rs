@@ -7,7 +7,9 @@
 //! Parts:
 //! - [`WarcWriter`]: appends a `request` + `response` pair (or a `revisit` for a payload
 //!   already archived) per [`Exchange`], fsyncs before returning, rotates files at a size limit,
-//!   and rolls a failed write back so no half record is left behind.
+//!   and rolls a failed write back so no half record is left behind. For many concurrent
+//!   writers: [`RecordTarget`] / [`PreparedExchange`] compress outside the writer's lock and
+//!   [`SyncToken`] gives group commit (one fsync for every record appended before it).
 //! - [`WarcPtr`]: where a record lives; a revisit's pointer also carries its original.
 //! - [`read_response`]: one response read back through a pointer, revisits resolved.
 //! - [`scan_dir`] / [`WarcRecordInfo`]: sequential reader over every file, for rebuilds;
@@ -20,6 +22,8 @@ use std::fs::{self, File, OpenOptions};
 use std::io::{self, BufRead, BufReader, Read, Seek, SeekFrom, Write};
 use std::net::IpAddr;
 use std::path::{Path, PathBuf};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
 use flate2::write::GzEncoder;
@@ -159,8 +163,13 @@ pub fn payload_digest(body: &[u8]) -> String {
 
 /// Appends records to the current WARC file of a directory.
 ///
-/// Not internally synchronised: share it behind a mutex (each call does blocking I/O and an
-/// fsync, so call it from a blocking context in async code).
+/// Not internally synchronised: share it behind a mutex. Each `write_*` call does blocking
+/// I/O and an fsync, so call it from a blocking context in async code. Many writers sharing
+/// one file do better with the split form: [`WarcWriter::target`] and
+/// [`RecordTarget::prepare_exchange`] build and compress the records outside the lock,
+/// [`WarcWriter::append_exchange`] / [`WarcWriter::write_metadata_unsynced`] only append, and
+/// [`SyncToken::wait`], called after the lock is released, makes the record durable with one
+/// fsync that covers every record appended before it (group commit).
 #[derive(Debug)]
 pub struct WarcWriter {
     dir: PathBuf,
@@ -173,43 +182,138 @@ pub struct WarcWriter {
     warcinfo_id: String,
     /// Set after a failed write: the current file is not trusted for further appends.
     must_rotate: bool,
+    /// Durability of the current file, shared with the tokens of its unsynced records.
+    sync: Arc<FileSync>,
 }
 
-impl WarcWriter {
-    /// Starts a new file `luutru-<YYYYMMDDHHMMSS>-<seq>.warc.gz` in `dir` (created if
-    /// missing), beginning with a `warcinfo` record.
-    pub fn open(dir: &Path, max_file_size: u64) -> Result<Self> {
-        fs::create_dir_all(dir).map_err(|source| Error::WriteWarc {
-            path: dir.to_path_buf(),
+/// Group commit for one file: a second handle to fsync it without the writer's lock, how
+/// far it is durable, and whether an fsync failed.
+#[derive(Debug)]
+struct FileSync {
+    file: File,
+    path: PathBuf,
+    /// Bytes of complete members appended so far.
+    appended: AtomicU64,
+    /// An fsync failed: the file is not trusted any more (the writer moves to a new one).
+    failed: AtomicBool,
+    /// Bytes known to be on disk. Held during an fsync, so the records appended meanwhile
+    /// wait for it and then share the next one.
+    synced: Mutex<u64>,
+}
+
+impl FileSync {
+    fn new(file: &File, path: PathBuf, size: u64) -> Result<Arc<Self>> {
+        let file = file.try_clone().map_err(|source| Error::WriteWarc {
+            path: path.clone(),
             source,
         })?;
-        let (file, file_name, warcinfo_id, size) = start_file(dir)?;
-        Ok(WarcWriter {
-            dir: dir.to_path_buf(),
-            max_file_size,
+        Ok(Arc::new(FileSync {
             file,
-            file_name,
-            size,
-            records_in_file: 0,
-            warcinfo_id,
-            must_rotate: false,
-        })
+            path,
+            appended: AtomicU64::new(size),
+            failed: AtomicBool::new(false),
+            synced: Mutex::new(size),
+        }))
     }
 
-    /// The directory this writer writes into.
-    pub fn dir(&self) -> &Path {
-        &self.dir
+    /// Returns once the first `end` bytes are on disk.
+    fn sync_through(&self, end: u64) -> Result<()> {
+        let mut synced = self.synced.lock().unwrap_or_else(|p| p.into_inner());
+        if *synced >= end {
+            return Ok(());
+        }
+        if self.failed.load(Ordering::SeqCst) {
+            return Err(Error::WriteWarc {
+                path: self.path.clone(),
+                source: io::Error::other("an earlier fsync of this file failed"),
+            });
+        }
+        // Everything appended so far, ours included, is covered by this one fsync.
+        let upto = self.appended.load(Ordering::SeqCst);
+        match self.file.sync_data() {
+            Ok(()) => {
+                *synced = upto.max(*synced);
+                Ok(())
+            }
+            Err(source) => {
+                // After a failed fsync the kernel's view of the file cannot be trusted: the
+                // writer moves to a new file, and the unsynced tail is cut so readers never
+                // meet records nothing points at (their writers all get this error).
+                self.failed.store(true, Ordering::SeqCst);
+                if let Err(e) = self
+                    .file
+                    .set_len(*synced)
+                    .and_then(|()| self.file.sync_data())
+                {
+                    tracing::error!(
+                        file = %self.path.display(),
+                        error = %e,
+                        "cannot truncate WARC file after a failed fsync; its tail may hold records nothing points at"
+                    );
+                }
+                Err(Error::WriteWarc {
+                    path: self.path.clone(),
+                    source,
+                })
+            }
+        }
+    }
+}
+
+/// A record appended but maybe not yet on disk: [`SyncToken::wait`] before anything points
+/// at it.
+#[derive(Debug)]
+#[must_use = "a record is durable only after SyncToken::wait"]
+pub struct SyncToken {
+    sync: Arc<FileSync>,
+    end: u64,
+}
+
+impl SyncToken {
+    /// Blocks until the record is on disk (one fsync may cover many records).
+    pub fn wait(self) -> Result<()> {
+        self.sync.sync_through(self.end)
+    }
+}
+
+/// The file a record is being prepared for: its path (for error messages) and warcinfo id
+/// (every record names it).
+#[derive(Debug, Clone)]
+pub struct RecordTarget {
+    path: PathBuf,
+    warcinfo_id: String,
+}
+
+/// An exchange's request and response (or revisit) records, compressed, ready to append to
+/// the file they were prepared for.
+#[derive(Debug)]
+pub struct PreparedExchange {
+    warcinfo_id: String,
+    request_member: Vec<u8>,
+    response_member: Vec<u8>,
+    response_id: String,
+    digest: String,
+    target_uri: String,
+    date: DateTime<Utc>,
+    original: Option<WarcPtr>,
+}
+
+impl RecordTarget {
+    fn invalid_input(&self, message: &str) -> Error {
+        Error::WriteWarc {
+            path: self.path.clone(),
+            source: io::Error::new(io::ErrorKind::InvalidInput, message.to_string()),
+        }
     }
 
-    /// Name of the file currently written to.
-    pub fn current_file(&self) -> &str {
-        &self.file_name
-    }
-
-    /// Writes the request record and the response record (or a revisit record when
-    /// `revisit_of` is set), each its own gzip member, fsynced before returning. Returns a
-    /// pointer to the response or revisit record.
-    pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> Result<WarcPtr> {
+    /// Builds and compresses the request record and the response record (or a revisit
+    /// record when `revisit_of` is set). `digest` is the body's [`payload_digest`] when the
+    /// caller has it already. CPU work only: no lock needed.
+    pub fn prepare_exchange(
+        &self,
+        ex: &Exchange<'_>,
+        digest: Option<String>,
+    ) -> Result<PreparedExchange> {
         check_field_value(ex.target_uri).map_err(|e| self.invalid_input(e))?;
         if !ex.request_head.ends_with(CRLF2) {
             return Err(self.invalid_input("request head does not end with CRLF CRLF"));
@@ -217,11 +321,10 @@ impl WarcWriter {
         if !ex.response_head.ends_with(CRLF2) {
             return Err(self.invalid_input("response head does not end with CRLF CRLF"));
         }
-        self.rotate_if_needed()?;
 
         let date = ex.date.trunc_subsecs(6);
         let date_text = warc_date(&date);
-        let digest = payload_digest(ex.body);
+        let digest = digest.unwrap_or_else(|| payload_digest(ex.body));
         let original = match ex.revisit_of {
             // A revisit of a revisit points straight at the record holding the payload.
             Some(p) => {
@@ -316,28 +419,110 @@ impl WarcWriter {
             (Ok(a), Ok(b)) => (a, b),
             (Err(source), _) | (_, Err(source)) => {
                 return Err(Error::WriteWarc {
-                    path: self.path(),
+                    path: self.path.clone(),
                     source,
                 })
             }
         };
-
-        let response_offset = self.size + request_member.len() as u64;
-        let response_length = response_member.len() as u64;
-        let mut bytes = request_member;
-        bytes.extend_from_slice(&response_member);
-        self.append(&bytes, 2)?;
-
-        Ok(WarcPtr {
-            file: self.file_name.clone(),
-            offset: response_offset,
-            length: response_length,
-            record_id: response_id,
-            payload_digest: digest,
+        Ok(PreparedExchange {
+            warcinfo_id: self.warcinfo_id.clone(),
+            request_member,
+            response_member,
+            response_id,
+            digest,
             target_uri: ex.target_uri.to_string(),
             date,
-            original: original.map(Box::new),
+            original,
         })
+    }
+}
+
+impl WarcWriter {
+    /// Starts a new file `luutru-<YYYYMMDDHHMMSS>-<seq>.warc.gz` in `dir` (created if
+    /// missing), beginning with a `warcinfo` record.
+    pub fn open(dir: &Path, max_file_size: u64) -> Result<Self> {
+        fs::create_dir_all(dir).map_err(|source| Error::WriteWarc {
+            path: dir.to_path_buf(),
+            source,
+        })?;
+        let (file, file_name, warcinfo_id, size) = start_file(dir)?;
+        let sync = FileSync::new(&file, dir.join(&file_name), size)?;
+        Ok(WarcWriter {
+            dir: dir.to_path_buf(),
+            max_file_size,
+            file,
+            file_name,
+            size,
+            records_in_file: 0,
+            warcinfo_id,
+            must_rotate: false,
+            sync,
+        })
+    }
+
+    /// The directory this writer writes into.
+    pub fn dir(&self) -> &Path {
+        &self.dir
+    }
+
+    /// Name of the file currently written to.
+    pub fn current_file(&self) -> &str {
+        &self.file_name
+    }
+
+    /// The file the next record goes to (rotating first if it is due), for
+    /// [`RecordTarget::prepare_exchange`].
+    pub fn target(&mut self) -> Result<RecordTarget> {
+        self.rotate_if_needed()?;
+        Ok(RecordTarget {
+            path: self.path(),
+            warcinfo_id: self.warcinfo_id.clone(),
+        })
+    }
+
+    /// Appends a prepared exchange without waiting for the disk; `None` when the writer
+    /// moved to another file since it was prepared (prepare it again for the new
+    /// [`target`](Self::target)). The pointer is to the response or revisit record; nothing
+    /// may point at it before [`SyncToken::wait`] returns.
+    pub fn append_exchange(
+        &mut self,
+        prepared: PreparedExchange,
+    ) -> Result<Option<(WarcPtr, SyncToken)>> {
+        self.rotate_if_needed()?;
+        if prepared.warcinfo_id != self.warcinfo_id {
+            return Ok(None);
+        }
+        let response_offset = self.size + prepared.request_member.len() as u64;
+        let response_length = prepared.response_member.len() as u64;
+        let mut bytes = prepared.request_member;
+        bytes.extend_from_slice(&prepared.response_member);
+        let token = self.append(&bytes, 2)?;
+        Ok(Some((
+            WarcPtr {
+                file: self.file_name.clone(),
+                offset: response_offset,
+                length: response_length,
+                record_id: prepared.response_id,
+                payload_digest: prepared.digest,
+                target_uri: prepared.target_uri,
+                date: prepared.date,
+                original: prepared.original.map(Box::new),
+            },
+            token,
+        )))
+    }
+
+    /// Writes the request record and the response record (or a revisit record when
+    /// `revisit_of` is set), each its own gzip member, fsynced before returning. Returns a
+    /// pointer to the response or revisit record.
+    pub fn write_exchange(&mut self, ex: &Exchange<'_>) -> Result<WarcPtr> {
+        loop {
+            let prepared = self.target()?.prepare_exchange(ex, None)?;
+            if let Some((ptr, token)) = self.append_exchange(prepared)? {
+                token.wait()?;
+                return Ok(ptr);
+            }
+        }
     }
 
     /// Appends a `metadata` record (e.g. extraction results or crawl notes about a capture),
@@ -351,6 +536,22 @@ impl WarcWriter {
         content_type: &str,
         block: &[u8],
     ) -> Result<WarcPtr> {
+        let (ptr, token) =
+            self.write_metadata_unsynced(target_uri, date, concurrent_to, content_type, block)?;
+        token.wait()?;
+        Ok(ptr)
+    }
+
+    /// [`write_metadata`](Self::write_metadata) without waiting for the disk: nothing may
+    /// point at the record before [`SyncToken::wait`] returns.
+    pub fn write_metadata_unsynced(
+        &mut self,
+        target_uri: &str,
+        date: DateTime<Utc>,
+        concurrent_to: Option<&str>,
+        content_type: &str,
+        block: &[u8],
+    ) -> Result<(WarcPtr, SyncToken)> {
         for value in [Some(target_uri), concurrent_to, Some(content_type)]
             .into_iter()
             .flatten()
@@ -380,17 +581,20 @@ impl WarcWriter {
             source,
         })?;
         let offset = self.size;
-        self.append(&member, 1)?;
-        Ok(WarcPtr {
-            file: self.file_name.clone(),
-            offset,
-            length: member.len() as u64,
-            record_id,
-            payload_digest: digest,
-            target_uri: target_uri.to_string(),
-            date,
-            original: None,
-        })
+        let token = self.append(&member, 1)?;
+        Ok((
+            WarcPtr {
+                file: self.file_name.clone(),
+                offset,
+                length: member.len() as u64,
+                record_id,
+                payload_digest: digest,
+                target_uri: target_uri.to_string(),
+                date,
+                original: None,
+            },
+            token,
+        ))
     }
 
     fn path(&self) -> PathBuf {
@@ -407,8 +611,13 @@ impl WarcWriter {
     /// Every file gets at least one record besides its warcinfo, so a tiny limit cannot
     /// make the writer loop over empty files.
     fn rotate_if_needed(&mut self) -> Result<()> {
-        if self.must_rotate || (self.records_in_file > 0 && self.size >= self.max_file_size) {
+        if self.must_rotate
+            || self.sync.failed.load(Ordering::SeqCst)
+            || (self.records_in_file > 0 && self.size >= self.max_file_size)
+        {
             let (file, file_name, warcinfo_id, size) = start_file(&self.dir)?;
+            // The old file's unsynced records keep its FileSync alive through their tokens.
+            self.sync = FileSync::new(&file, self.dir.join(&file_name), size)?;
             self.file = file;
             self.file_name = file_name;
             self.warcinfo_id = warcinfo_id;
@@ -419,15 +628,11 @@ impl WarcWriter {
         Ok(())
     }
 
-    /// Writes complete members and fsyncs them; on failure cuts the file back to where it
-    /// was so readers never meet a half record, and moves later writes to a fresh file (after
-    /// a failed fsync the kernel's view of the file cannot be trusted).
-    fn append(&mut self, bytes: &[u8], records: u64) -> Result<()> {
-        let written = self
-            .file
-            .write_all(bytes)
-            .and_then(|()| self.file.sync_data());
-        if let Err(source) = written {
+    /// Writes complete members (not yet fsynced: see [`SyncToken`]); on failure cuts the
+    /// file back to where it was so readers never meet a half record, and moves later
+    /// writes to a fresh file.
+    fn append(&mut self, bytes: &[u8], records: u64) -> Result<SyncToken> {
+        if let Err(source) = self.file.write_all(bytes) {
             self.must_rotate = true;
             if let Err(e) = self
                 .file
@@ -447,7 +652,11 @@ impl WarcWriter {
         }
         self.size += bytes.len() as u64;
         self.records_in_file += records;
-        Ok(())
+        self.sync.appended.store(self.size, Ordering::SeqCst);
+        Ok(SyncToken {
+            sync: self.sync.clone(),
+            end: self.size,
+        })
     }
 }
 
@@ -1694,6 +1903,102 @@ mod tests {
         assert_eq!(
             read_response(tmp.path(), &ptr).expect("read").body,
             b"<p>a</p>"
+        );
+    }
+
+    #[test]
+    fn concurrent_writers_share_fsyncs_and_every_record_reads_back() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        // A small limit makes files rotate while other threads still wait on the old one.
+        let w = Mutex::new(WarcWriter::open(tmp.path(), 4096).expect("open"));
+        let req = request_head("/", "example");
+        let head = response_head("");
+        let ptrs: Vec<(WarcPtr, Vec<u8>)> = std::thread::scope(|scope| {
+            let workers: Vec<_> = (0..4)
+                .map(|t| {
+                    let (w, req, head) = (&w, &req, &head);
+                    scope.spawn(move || {
+                        let mut out = Vec::new();
+                        for i in 0..25 {
+                            let body = format!("<p>luồng {t} trang {i}</p>").into_bytes();
+                            let uri = format!("http://127.0.0.4/{t}/{i}");
+                            let ex = Exchange {
+                                target_uri: &uri,
+                                date: Utc::now(),
+                                ip: None,
+                                request_head: req,
+                                response_head: head,
+                                body: &body,
+                                revisit_of: None,
+                            };
+                            let (ptr, token) = loop {
+                                let target = w.lock().expect("lock").target().expect("target");
+                                let prepared = target.prepare_exchange(&ex, None).expect("prepare");
+                                if let Some(done) = w
+                                    .lock()
+                                    .expect("lock")
+                                    .append_exchange(prepared)
+                                    .expect("append")
+                                {
+                                    break done;
+                                }
+                            };
+                            token.wait().expect("fsync");
+                            out.push((ptr, body));
+                        }
+                        out
+                    })
+                })
+                .collect();
+            workers
+                .into_iter()
+                .flat_map(|h| h.join().expect("worker"))
+                .collect()
+        });
+        assert_eq!(ptrs.len(), 100);
+        assert!(warc_files(tmp.path()).len() > 1, "the files rotated");
+        for (ptr, body) in &ptrs {
+            assert_eq!(&read_response(tmp.path(), ptr).expect("read").body, body);
+        }
+        let infos: Vec<WarcRecordInfo> = scan_dir(tmp.path())
+            .expect("scan")
+            .collect::<Result<_>>()
+            .expect("no half records");
+        let responses = infos
+            .iter()
+            .filter(|i| i.warc_type() == Some("response"))
+            .count();
+        assert_eq!(responses, 100);
+    }
+
+    #[test]
+    fn a_prepared_exchange_for_a_rotated_file_is_refused() {
+        let tmp = tempfile::tempdir().expect("tempdir");
+        let mut w = WarcWriter::open(tmp.path(), 1).expect("open");
+        let req = request_head("/", "example");
+        let head = response_head("");
+        let ex = Exchange {
+            target_uri: "http://127.0.0.4/x",
+            date: Utc::now(),
+            ip: None,
+            request_head: &req,
+            response_head: &head,
+            body: b"<p>x</p>",
+            revisit_of: None,
+        };
+        let stale = w
+            .target()
+            .expect("target")
+            .prepare_exchange(&ex, None)
+            .expect("prepare");
+        // Another record fills the file past its limit: the next append goes to a new file,
+        // whose warcinfo the stale records do not name.
+        w.write_exchange(&ex).expect("write");
+        assert!(w.append_exchange(stale).expect("append").is_none());
+        let ptr = w.write_exchange(&ex).expect("write again");
+        assert_eq!(
+            read_response(tmp.path(), &ptr).expect("read").body,
+            b"<p>x</p>"
         );
     }
 
