@@ -480,7 +480,6 @@ fn crawl_stores_every_fixture_article_once_with_exact_fields_and_no_boilerplate(
 }
 
 #[test]
-#[ignore = "generic extraction (no selectors) does not find the author in dnn's div.ArticleAuthor yet"]
 fn dnn_author_is_found_without_selectors() {
     let lab = Lab::new(20, &["dnn"], &[], |_, s| s);
     lab.crawl(&[]);

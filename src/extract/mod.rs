@@ -9,8 +9,10 @@
 //! - [`dates`]: Vietnamese date strings ([`parse_vn_date`]);
 //! - [`jsonld`], [`meta`]: structured metadata;
 //! - [`generic`]: main-content extraction for pages without a body selector;
-//! - [`heuristics`]: title (the h1 that best matches `<title>`) and date (nearest to the
-//!   title in the article header, distractors rejected);
+//! - [`heuristics`]: title (the h1 that best matches `<title>`), date (nearest to the
+//!   title in the article header, distractors rejected) and author (author markup, a
+//!   "Tác giả:" line, or the byline closing the body; source credits such as "Theo TTXVN"
+//!   are not authors);
 //! - [`links`]: outgoing links and the canonical URL.
 
 pub mod dates;
@@ -371,7 +373,7 @@ fn extract_article(
         }
     }
 
-    // Author.
+    // Author (the visible-text fallback comes after the body, whose byline it reads).
     if let Some(spec) = &selectors.author {
         if let Some((t, _)) = selected_text(doc, spec) {
             if !t.is_empty() {
@@ -410,12 +412,11 @@ fn extract_article(
     }
 
     // Body.
+    let mut paras: Vec<Para> = Vec::new();
     if let Some(spec) = &selectors.body {
         match selected_body(doc, spec, &skip) {
-            Some(paras) if !paras.is_empty() => {
-                let (body, captions) = join_paras(&paras);
-                ex.body = body;
-                ex.captions = captions;
+            Some(found) if !found.is_empty() => {
+                paras = found;
                 ex.sources.body = Some(source_of(spec));
             }
             Some(_) => ex
@@ -425,11 +426,9 @@ fn extract_article(
         }
     }
     if ex.sources.body.is_none() {
-        let paras = generic::Native.extract(doc, &skip, ex.title.as_deref());
-        if !paras.is_empty() {
-            let (body, captions) = join_paras(&paras);
-            ex.body = body;
-            ex.captions = captions;
+        let found = generic::Native.extract(doc, &skip, ex.title.as_deref());
+        if !found.is_empty() {
+            paras = found;
             ex.sources.body = Some("generic".into());
         } else if let Some(b) = non_empty(ld.as_ref().and_then(|a| a.article_body.clone())) {
             ex.body = b;
@@ -438,7 +437,41 @@ fn extract_article(
             ex.warnings.push("body: no article text found".into());
         }
     }
+
+    // Author from the visible page, the last fallback: it reads the body's closing byline.
+    if ex.author.is_none() {
+        if let Some(found) = heuristics::author(doc, title_el, &paras) {
+            // A generic body loses the byline it ends with, as a configured body loses it
+            // to a `remove` selector; a configured body is kept as the site's selectors
+            // make it.
+            if ex.sources.body.as_deref() == Some("generic") {
+                drop_closing_line(&mut paras, &found.line);
+            }
+            ex.author = Some(found.name);
+            ex.sources.author = Some("heuristic".into());
+        }
+    }
+    if !paras.is_empty() {
+        let (body, captions) = join_paras(&paras);
+        ex.body = body;
+        ex.captions = captions;
+    }
     ex
+}
+
+/// Drops `line` from the end of a body: the last paragraph, or the one before a closing
+/// source credit ("Theo TTXVN"). A body is never emptied.
+fn drop_closing_line(paras: &mut Vec<Para>, line: &str) {
+    let n = paras.len();
+    if n < 2 {
+        return;
+    }
+    if let Some(i) = (n.saturating_sub(2)..n)
+        .rev()
+        .find(|&i| !paras[i].caption && paras[i].text == line)
+    {
+        paras.remove(i);
+    }
 }
 
 #[cfg(test)]

@@ -108,6 +108,10 @@ fn tinhuy_page_without_any_selector() {
         ex.body
     );
     assert!(ex.body.contains("Song với sự quan tâm chỉ đạo"));
+    // The author line inside the content block (removed by a selector on the selector path).
+    assert_eq!(ex.author.as_deref(), Some("Phạm Thị Hoài, VPTU"));
+    assert_eq!(ex.sources.author.as_deref(), Some("heuristic"));
+    assert!(!ex.body.contains("Phạm Thị Hoài"), "{}", ex.body);
 }
 
 #[test]
@@ -352,9 +356,13 @@ fn dnn_portal_without_selectors() {
         "Cập nhật lần cuối",
         "Thứ Năm, 25/04/2024",
         "Ngày đăng",
+        // The right-aligned bold byline closing the content is the author, not body text.
+        "Minh Đức",
     ] {
         assert!(!ex.body.contains(bad), "body contains {bad:?}: {}", ex.body);
     }
+    assert_eq!(ex.author.as_deref(), Some("Minh Đức"));
+    assert_eq!(ex.sources.author.as_deref(), Some("heuristic"));
 }
 
 /// A NukeViet page: related list with `<em>` dates, a view counter, selectors configured.
@@ -408,4 +416,266 @@ fn nukeviet_page_with_selectors() {
     assert!(ex.body.contains("giải ngân vốn đầu tư công"), "{}", ex.body);
     assert!(!ex.body.contains("Kỳ họp thứ 10"), "{}", ex.body);
     assert!(!ex.body.contains("Đã xem"), "{}", ex.body);
+    // NukeViet's right-aligned bold author line after the body.
+    assert_eq!(ex.author.as_deref(), Some("Phòng Thông tin"));
+    assert_eq!(ex.sources.author.as_deref(), Some("heuristic"));
+    assert!(!ex.body.contains("Phòng Thông tin"), "{}", ex.body);
+}
+
+// ------------------------------------------------------------------ author heuristic
+
+/// A portal article page with no JSON-LD and no author `<meta>`: `tail` closes the body
+/// block, `after` follows it inside the article, `rest` follows the article.
+fn portal_page(tail: &str, after: &str, rest: &str) -> String {
+    format!(
+        r#"<html><head><title>Huyện Bắc Hà khai mạc lễ hội mận Tam hoa năm 2024 - Cổng TTĐT tỉnh Lào Cai</title></head>
+<body><div class="header"><span class="today">Thứ Năm, 25/04/2024</span>
+<ul class="menu"><li><a href="/">Trang chủ</a></li><li><a href="/tin-tuc">Tin tức</a></li></ul></div>
+<div class="sidebar-left"><div class="box"><span class="author">Ban Biên tập</span></div></div>
+<div class="main"><div class="detail">
+<h1 class="title">Huyện Bắc Hà khai mạc lễ hội mận Tam hoa năm 2024</h1>
+<div class="date">24/04/2024 15:20</div>
+<div class="content">
+<p>Tối 24/4, huyện Bắc Hà tổ chức khai mạc lễ hội mận Tam hoa năm 2024, với nhiều hoạt động văn hóa, thể thao, du lịch hấp dẫn.</p>
+<p>Năm nay, toàn huyện có hơn 1.300 ha mận cho thu hoạch, sản lượng ước đạt 9.000 tấn, giá bán ổn định, người trồng mận có lãi khá.</p>
+<p>Lễ hội kéo dài đến hết tháng 5, nhằm quảng bá sản phẩm, thu hút khách du lịch đến với vùng cao nguyên trắng Bắc Hà.</p>
+{tail}
+</div>
+{after}
+</div>
+{rest}
+</div>
+<div class="footer">Cổng thông tin điện tử tỉnh Lào Cai. Cập nhật: 25/04/2024 08:00</div>
+</body></html>"#
+    )
+}
+
+fn no_selectors(html: &str) -> Extracted {
+    let now = DateTime::parse_from_rfc3339("2024-04-25T09:00:00+07:00").expect("static date");
+    extract_html(html, &SiteSelectors::default(), now)
+}
+
+fn assert_heuristic_author(ex: &Extracted, want: &str) {
+    assert_eq!(ex.author.as_deref(), Some(want), "{:?}", ex.sources);
+    assert_eq!(ex.sources.author.as_deref(), Some("heuristic"));
+}
+
+#[test]
+fn author_from_markup_of_the_cms_families() {
+    for (markup, want) in [
+        // DNN: a div after the content; the class is matched in any case.
+        (r#"<div class="ArticleAuthor">Đức Huy</div>"#, "Đức Huy"),
+        // Liferay.
+        (r#"<p class="author_post">Minh Tâm</p>"#, "Minh Tâm"),
+        (
+            r#"<div class="news-author">Tác giả: Hoài Nam</div>"#,
+            "Hoài Nam",
+        ),
+        // Old table layouts.
+        (
+            r#"<table><tr><td class="tacgia" align="right"><b>Nguyễn Thị Lan - Phòng Y tế</b></td></tr></table>"#,
+            "Nguyễn Thị Lan - Phòng Y tế",
+        ),
+        (r#"<span itemprop="author">Thu Hà</span>"#, "Thu Hà"),
+        (
+            r#"<a rel="author" href="/tac-gia/minh-anh">Minh Anh</a>"#,
+            "Minh Anh",
+        ),
+        // A date and a source credit in the same line are not part of the name.
+        (
+            r#"<div class="author">Quang Minh | 24/04/2024 15:20 | Nguồn: Báo Lào Cai</div>"#,
+            "Quang Minh",
+        ),
+        // A label in its own element: the name is next to it.
+        (
+            r#"<div class="info"><span class="author-label">Tác giả:</span> <b>Thanh Hà</b></div>"#,
+            "Thanh Hà",
+        ),
+    ] {
+        let ex = no_selectors(&portal_page("", markup, ""));
+        assert_heuristic_author(&ex, want);
+        assert!(!ex.body.contains(want), "{markup}: body {}", ex.body);
+    }
+}
+
+#[test]
+fn author_from_a_labelled_line_below_the_title() {
+    let html = portal_page("", "", "").replace(
+        r#"<div class="date">24/04/2024 15:20</div>"#,
+        r#"<div class="date">24/04/2024 15:20</div><div class="info">Tác giả: Minh Anh - Phòng Văn hóa | Lượt xem: 120</div>"#,
+    );
+    let ex = no_selectors(&html);
+    assert_heuristic_author(&ex, "Minh Anh - Phòng Văn hóa");
+    // The date is still the article's.
+    assert_eq!(
+        ex.published.map(|d| d.to_rfc3339()).as_deref(),
+        Some("2024-04-24T15:20:00+07:00")
+    );
+}
+
+#[test]
+fn author_from_the_byline_closing_the_body_which_leaves_the_body() {
+    for (tail, want) in [
+        // Right-aligned and bold (tinhuy-style and DNN portals).
+        (
+            r#"<p style="text-align: right;"><strong>Minh Đức</strong></p>"#,
+            "Minh Đức",
+        ),
+        (
+            r#"<p align="right"><em>Văn phòng Tỉnh ủy</em></p>"#,
+            "Văn phòng Tỉnh ủy",
+        ),
+        (
+            r#"<p class="text-right">Phạm Thị Hoài, VPTU</p>"#,
+            "Phạm Thị Hoài, VPTU",
+        ),
+        // Plain lines that are strictly names.
+        ("<p>PV</p>", "PV"),
+        (
+            "<p>Nguyễn Văn An - Trần Thị Bình</p>",
+            "Nguyễn Văn An - Trần Thị Bình",
+        ),
+        // Labelled.
+        ("<p>Bài và ảnh: Hồng Nhung</p>", "Hồng Nhung"),
+    ] {
+        let ex = no_selectors(&portal_page(tail, "", ""));
+        assert_heuristic_author(&ex, want);
+        assert_eq!(ex.sources.body.as_deref(), Some("generic"));
+        // Like a `remove` selector on the selector path: the byline is not body text.
+        assert!(
+            ex.body.ends_with("vùng cao nguyên trắng Bắc Hà."),
+            "{tail}: {}",
+            ex.body
+        );
+    }
+    // The byline before a closing source credit: the credit stays in the body.
+    let ex = no_selectors(&portal_page(
+        r#"<p style="text-align:right"><b>Minh Đức</b></p><p><i>Theo Báo Lào Cai</i></p>"#,
+        "",
+        "",
+    ));
+    assert_heuristic_author(&ex, "Minh Đức");
+    assert!(
+        ex.body.ends_with("Bắc Hà.\n\nTheo Báo Lào Cai"),
+        "{}",
+        ex.body
+    );
+}
+
+#[test]
+fn source_credit_is_not_an_author() {
+    for tail in [
+        r#"<p style="text-align: right;"><strong>Theo TTXVN</strong></p>"#,
+        "<p>Theo TTXVN</p>",
+        r#"<p align="right"><b>(Theo Báo Lào Cai)</b></p>"#,
+        r#"<p style="text-align: right;"><strong>Nguồn: Báo Lào Cai</strong></p>"#,
+    ] {
+        let ex = no_selectors(&portal_page(tail, "", ""));
+        assert_eq!(ex.author, None, "{tail}");
+        assert_eq!(ex.sources.author, None);
+        // The credit is text of the republished article and stays in its body.
+        assert!(
+            ex.body.contains("Theo") || ex.body.contains("Nguồn"),
+            "{tail}: {}",
+            ex.body
+        );
+    }
+    let ex = no_selectors(&portal_page(
+        "",
+        r#"<div class="author">Theo TTXVN</div>"#,
+        "",
+    ));
+    assert_eq!(ex.author, None);
+}
+
+#[test]
+fn comment_authors_are_not_the_author() {
+    let comments = r#"<div id="comments"><h3>Ý kiến bạn đọc</h3>
+<div class="comment-item"><span class="comment-author">Hoàng Văn Khải</span> <span>24/04/2024 20:00</span>
+<p>Lễ hội năm nay rất đẹp, mong huyện tổ chức thường xuyên hơn nữa.</p></div></div>
+<section class="binh-luan"><div itemscope itemtype="https://schema.org/Comment"><b itemprop="author">Lê Thị Mai</b>
+<p>Cảm ơn bài viết.</p></div></section>
+<div class="box-y-kien"><p style="text-align:right"><strong>Trần Minh Tuấn</strong></p></div>"#;
+    let ex = no_selectors(&portal_page("", "", comments));
+    assert_eq!(ex.author, None, "{:?}", ex.sources);
+    assert!(!ex.body.contains("Hoàng Văn Khải"), "{}", ex.body);
+}
+
+#[test]
+fn related_lists_are_not_the_author() {
+    // A related list with authors, by class and without one.
+    let related = r#"<div class="tin-lien-quan"><h3>Tin liên quan</h3><ul>
+<li><a href="/tin-tuc/1">Lào Cai đón 1 triệu lượt khách du lịch</a> <span class="author">Minh Anh</span></li></ul></div>
+<div class="box-news"><ul>
+<li><a href="/tin-tuc/2">Hội nghị tổng kết công tác đối ngoại năm 2023</a> <span class="author">Thu Hà</span></li>
+<li><a href="/tin-tuc/3">Bắc Hà phát triển du lịch cộng đồng</a> <span class="author">Văn Nam</span></li></ul></div>"#;
+    let ex = no_selectors(&portal_page("", "", related));
+    assert_eq!(ex.author, None, "{:?}", ex.sources);
+    // Nor the author markup of a sidebar box before the title.
+    assert!(ex.author.as_deref() != Some("Ban Biên tập"));
+}
+
+#[test]
+fn date_lines_and_sentences_are_not_the_author() {
+    for (tail, after) in [
+        (
+            r#"<p style="text-align: right;"><strong>24/04/2024</strong></p>"#,
+            "",
+        ),
+        ("<p>Ngày 24 tháng 4 năm 2024</p>", ""),
+        ("", r#"<div class="author">24/04/2024 15:20</div>"#),
+        // A bold sentence-case line, a navigation label, a closing sentence.
+        (
+            r#"<p><strong>Phát triển du lịch gắn với bảo tồn văn hóa</strong></p>"#,
+            "",
+        ),
+        (
+            r#"<p style="text-align:right"><strong>Tin cùng chuyên mục</strong></p>"#,
+            "",
+        ),
+        (
+            r#"<p style="text-align:right">Chúc lễ hội thành công.</p>"#,
+            "",
+        ),
+        // A plain ASCII title-case line (no styling) is not taken as a name.
+        ("<p>Related Articles</p>", ""),
+    ] {
+        let ex = no_selectors(&portal_page(tail, after, ""));
+        assert_eq!(ex.author, None, "{tail}{after}: {:?}", ex.author);
+    }
+}
+
+#[test]
+fn author_heuristic_keeps_a_configured_body_and_yields_to_selectors() {
+    let html = portal_page(
+        r#"<p style="text-align: right;"><strong>Minh Đức</strong></p>"#,
+        "",
+        "",
+    );
+    // A body selector and no author selector: the author is found, the configured body is
+    // left as the site's selectors make it (a `remove` selector takes a byline out).
+    let sel = SiteSelectors {
+        body: spec(".content"),
+        ..Default::default()
+    };
+    let now = DateTime::parse_from_rfc3339("2024-04-25T09:00:00+07:00").expect("static date");
+    let ex = extract_html(&html, &sel, now);
+    assert_heuristic_author(&ex, "Minh Đức");
+    assert!(ex.body.ends_with("\n\nMinh Đức"), "{}", ex.body);
+    // An author selector that matches wins; one that matches nothing falls back.
+    let sel = SiteSelectors {
+        author: spec(".content p:last-child"),
+        ..Default::default()
+    };
+    let ex = extract_html(&html, &sel, now);
+    assert_eq!(ex.author.as_deref(), Some("Minh Đức"));
+    assert_eq!(
+        ex.sources.author.as_deref(),
+        Some("selector:.content p:last-child")
+    );
+    let sel = SiteSelectors {
+        author: spec(".no-such-author"),
+        ..Default::default()
+    };
+    assert_heuristic_author(&extract_html(&html, &sel, now), "Minh Đức");
 }
