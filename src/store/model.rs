@@ -1,7 +1,10 @@
 //! The records kept in sled, and the keys they live under.
 //!
-//! Every record is JSON (serde): readable with any sled dump, tolerant of added fields,
-//! and small next to the raw pages, which live in the WARC files only. Parts:
+//! Every record is JSON (serde): tolerant of added fields, and small next to the raw pages,
+//! which live in the WARC files only. Records longer than
+//! [`COMPRESS_RECORDS_OVER`](crate::store::COMPRESS_RECORDS_OVER) bytes (the versions, which
+//! hold article text) are stored as a zstd frame of that JSON (`zstd -d` reads a dumped
+//! value). Parts:
 //! [`ArticleRecord`], [`VersionRecord`], [`FrontierEntry`], [`RunState`], and the key
 //! helpers [`version_key`] / [`content_key`].
 
