@@ -41,6 +41,8 @@ pub const READY_MAX: usize = 4096;
 /// Queued URLs one top-up of the ready buffer looks at, at most; the next one goes on from
 /// there. Bounds the scheduler's work per finished page however long the queue is.
 pub const QUEUE_SCAN_MAX: usize = 1024;
+/// Seeds and due revisits queued per transaction when a run starts.
+pub const SEED_CHUNK: usize = 1000;
 /// Redirect hops followed before a page fails.
 pub const MAX_REDIRECTS: usize = 10;
 /// How long in-flight pages may finish after a shutdown request before they are put back.
@@ -295,7 +297,8 @@ async fn run_pass(
     let selected = |name: &str| opts.sites.is_empty() || opts.sites.iter().any(|s| s == name);
 
     let run = match store.current_run()? {
-        Some(run) if store.queued() > 0 => {
+        // A run killed while its seeds were being queued resumes, and queues the rest.
+        Some(run) if store.queued() > 0 || store.seeding()? => {
             summary.resumed = true;
             run
         }
@@ -314,7 +317,12 @@ async fn run_pass(
             .checked_sub_signed(revisit)
             .unwrap_or(run.started),
     };
-    if !summary.resumed {
+    if !summary.resumed || store.seeding()? {
+        // Queued in chunks: one transaction for every known article held them all, and
+        // sled's transaction state with them, in memory (350 MB for 20,000 articles). Until
+        // the last chunk is in, the store says so; queueing again is harmless (a URL queued
+        // or done in this run is skipped), so a resumed run simply starts the seeding over.
+        store.set_seeding(true)?;
         let mut seeds = Vec::new();
         for site in config.sites.iter().filter(|s| selected(&s.name)) {
             for seed in &site.seeds {
@@ -347,9 +355,14 @@ async fn run_pass(
                     attempts: 0,
                     last_error: None,
                 });
+                if seeds.len() >= SEED_CHUNK {
+                    store.enqueue(&seeds, policy)?;
+                    seeds.clear();
+                }
             }
         }
         store.enqueue(&seeds, policy)?;
+        store.set_seeding(false)?;
     }
 
     tracing::info!(

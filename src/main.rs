@@ -7,7 +7,20 @@ use clap::Parser;
 use luutru::cli::{self, Cli, LogFormat};
 use tracing_subscriber::EnvFilter;
 
+/// glibc's malloc arenas a process may create. By default it is 8 per core: a crawl
+/// parses and writes pages on many threads, and every arena kept the freed memory of the
+/// pages it had served, so resident memory grew with the run (175 against 126 MB peak for a
+/// 2,000-page crawl; benches/README.md, "Crawl").
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+const MALLOC_ARENAS: libc::c_int = 2;
+
 fn main() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: mallopt only sets a glibc tunable; it is called before any other thread
+    // exists. A refusal (return 0) leaves glibc's default, which is harmless.
+    unsafe {
+        libc::mallopt(libc::M_ARENA_MAX, MALLOC_ARENAS);
+    }
     let cli = match Cli::try_parse() {
         Ok(c) => c,
         Err(e) => {

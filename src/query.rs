@@ -290,18 +290,23 @@ pub fn refresh_index(
         return Ok(0);
     }
     let mut n = 0;
-    for key in &keys {
-        let Some(a) = store.article(key)? else {
-            continue;
-        };
-        let Some(v) = store.versions(key)?.pop() else {
-            continue;
-        };
-        index.upsert(&ArticleView::new(&a, &v))?;
-        n += 1;
+    // Committed in chunks: tantivy's queue of added documents is not bounded by its memory
+    // budget (see `search::COMMIT_EVERY_DOCS`). Each chunk's keys leave the pending list
+    // once they are committed, so an interruption loses no work.
+    for chunk in keys.chunks(crate::search::COMMIT_EVERY_DOCS) {
+        for key in chunk {
+            let Some(a) = store.article(key)? else {
+                continue;
+            };
+            let Some(v) = store.versions(key)?.pop() else {
+                continue;
+            };
+            index.upsert(&ArticleView::new(&a, &v))?;
+            n += 1;
+        }
+        index.commit()?;
+        store.clear_search_pending(chunk)?;
     }
-    index.commit()?;
-    store.clear_search_pending(&keys)?;
     Ok(n)
 }
 

@@ -45,8 +45,11 @@ use crate::{Error, Result};
 use model::*;
 use warc::{WarcPtr, WarcWriter};
 
-/// sled's page cache; explicit so memory use does not depend on sled's default.
-pub const DEFAULT_CACHE_BYTES: u64 = 64 * 1024 * 1024;
+/// sled's page cache; explicit so memory use does not depend on sled's default. sled's
+/// in-memory nodes take several times what it counts against this figure: at 64 MiB a
+/// 20,000-page crawl's resident memory grew to 240 MB as the cache filled, at 16 MiB it
+/// stays near 150 MB (benches/README.md, "Crawl").
+pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 
 /// Read access to articles and versions: what query, show, diff and export need. A shared
 /// backend (e.g. a database server) would implement this.
@@ -534,6 +537,23 @@ impl Store {
         self.meta.insert("last_run_id", &run.id.to_be_bytes())?;
         self.meta.insert("run", enc(&run))?;
         Ok(run)
+    }
+
+    /// Marks (or clears) that the current run's seeds are being queued. They are queued in
+    /// several transactions; a run killed meanwhile sees the mark and queues the rest when
+    /// it resumes.
+    pub fn set_seeding(&self, on: bool) -> Result<()> {
+        if on {
+            self.meta.insert("seeding", &[])?;
+        } else {
+            self.meta.remove("seeding")?;
+        }
+        Ok(())
+    }
+
+    /// Whether the current run's seeds were still being queued when it stopped.
+    pub fn seeding(&self) -> Result<bool> {
+        Ok(self.meta.contains_key("seeding")?)
     }
 
     /// Marks the current run complete (the queue is empty).
