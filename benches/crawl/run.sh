@@ -171,7 +171,9 @@ say "luutru: first crawl of $BASE ($PAGES articles) into a fresh store"
 crawl first
 FIRST_LINE=$(report first)
 mb() { du -sb "$1" 2>/dev/null | awk '{ printf "%.0f", $1 / 1e6 }'; }
-STORE1="$(du -sb "$RUN/store" | cut -f1) $(mb "$RUN/store/warc") $(mb "$RUN/store/db") $(mb "$RUN/store/index")"
+bytes() { du -sb "$1" | cut -f1; }
+STORE1="$(bytes "$RUN/store") $(mb "$RUN/store/warc") $(mb "$RUN/store/db") $(mb "$RUN/store/index")"
+WARC1=$(bytes "$RUN/store/warc"); DB1=$(bytes "$RUN/store/db")
 say "luutru: recrawl, every article revisited (--revisit-all), all unchanged"
 crawl recrawl --revisit-all
 RECRAWL_LINE=$(report recrawl)
@@ -235,6 +237,9 @@ s1 = int(s1)
 print(f"store:      after the first crawl {s1 / 1e6:.0f} MB (warc {w1} MB, db {d1} MB, index {i1} MB): "
       f"{s1 / articles / 1000:.1f} kB per article, {s1 / downloaded * 100:.1f}% of the {downloaded / 1e6:.0f} MB fetched")
 print(f"            after the recrawl {store / 1e6:.0f} MB (warc $(mb "$STORE/warc") MB, db $(mb "$STORE/db") MB, index $(mb "$STORE/index") MB)")
+warc_added, db_added = $(bytes "$STORE/warc") - $WARC1, $(bytes "$STORE/db") - $DB1
+print(f"recrawl:    added {warc_added / articles:.0f} WARC + {db_added / articles:.0f} db bytes per unchanged article "
+      f"({(warc_added + db_added) / articles:.0f} in all)")
 print(f"ratios:     recrawl/first {recrawl / first:.2f}x", end="")
 scrapy = "${SCRAPY_PPS:-}"
 print(f", first crawl/Scrapy {first / float(scrapy):.2f}x" if scrapy else "")
