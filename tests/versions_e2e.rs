@@ -582,11 +582,69 @@ fn revisits_are_conditional_and_a_304_stores_nothing_new() {
 }
 
 #[test]
-fn a_recrawl_where_everything_is_304_adds_under_500_bytes_per_article() {
+fn a_recrawl_where_everything_is_304_adds_under_500_warc_bytes_per_article() {
     let per_article = conditional_revisit(35);
     assert!(
         per_article < 500,
         "a 304 revisit adds {per_article} WARC bytes per article (target < 500)"
+    );
+}
+
+/// A recrawl queues its due articles in chunks. A run killed after some chunks were queued
+/// (simulated here through the library: a run begun, the seeding mark set, one article
+/// queued, the process gone) must queue the rest when it resumes, not settle for what is
+/// in the queue.
+#[test]
+fn a_run_killed_while_queueing_its_revisits_queues_the_rest_on_resume() {
+    use luutru::config::PageKind;
+    use luutru::store::model::{FrontierEntry, FrontierState};
+    use luutru::store::{EnqueuePolicy, Store};
+
+    let lab = Lab::new(70, &["tinhuy", "nukeviet"], &[]);
+    lab.crawl(&[]);
+    let records = lab.query();
+    assert!(records.len() > 2, "the fixture sites have articles");
+    {
+        let store = Store::open(&lab.store(), "test: killed seeding").unwrap();
+        let run = store.begin_run(Vec::new()).unwrap();
+        store.set_seeding(true).unwrap();
+        let first = &records[0];
+        let entry = FrontierEntry {
+            url: s(first, "url").to_string(),
+            site: s(first, "site").to_string(),
+            depth: 0,
+            kind: PageKind::Article,
+            state: FrontierState::Queued,
+            run: run.id,
+            attempts: 0,
+            last_error: None,
+        };
+        let policy = EnqueuePolicy {
+            run: run.id,
+            fresh_after: run.started,
+        };
+        assert_eq!(store.enqueue(&[entry], policy).unwrap(), 1);
+    }
+    // Links are not followed on resume (max_depth 0), so only the seeding can bring the
+    // other articles back into the queue.
+    let mut text = crawl_table(&[]);
+    for f in &lab.fixtures {
+        text.push('\n');
+        text.push_str(&site_toml(f).line("max_depth = 0").build());
+    }
+    std::fs::write(&lab.config, text).unwrap();
+    let summary = lab.crawl(&["--revisit-all"]);
+    assert_eq!(summary["resumed"], Value::Bool(true), "{summary}");
+    assert_eq!(
+        n(&summary, "unchanged"),
+        records.len() as u64,
+        "every article revisited, not only the one queued before the kill: {summary}"
+    );
+    assert_eq!(n(&summary, "new_versions"), 0, "{summary}");
+    let store = Store::open(&lab.store(), "test: check").unwrap();
+    assert!(
+        !store.seeding().unwrap(),
+        "the mark is cleared once seeding is done"
     );
 }
 
