@@ -828,13 +828,12 @@ async fn archive_seen(
         etag,
         last_modified,
     };
-    let ptr = tokio::task::spawn_blocking(move || store.archive_seen(&seen))
+    tokio::task::spawn_blocking(move || store.archive_seen(seen))
         .await
         .map_err(|e| Error::FetchPage {
             url: url.to_string(),
             message: format!("archiving task died: {e}"),
-        })??;
-    Ok(ptr.date)
+        })?
 }
 
 async fn archive_raw(ctx: &Ctx, resp: &RawResponse) -> Result<warc::WarcPtr> {

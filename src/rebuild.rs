@@ -177,26 +177,33 @@ fn replay_seen(
     policy: EnqueuePolicy,
     stats: &mut RebuildStats,
 ) -> Result<()> {
-    let Ok(seen) = serde_json::from_slice::<crate::store::SeenRecord>(block) else {
-        stats.damaged += 1;
-        return Ok(());
-    };
-    let Some(site) = Url::parse(&seen.url)
-        .ok()
-        .and_then(|u| config.site_for(&u).map(|s| s.name.clone()))
-    else {
-        stats.out_of_scope += 1;
-        return Ok(());
-    };
-    let commit = Commit::NotModified {
-        at: seen.at,
-        status: seen.status,
-        validators: (seen.status != 304).then(|| (seen.etag.clone(), seen.last_modified.clone())),
-    };
-    if let CommitResult::Unchanged { .. } =
-        store.commit(&done_entry(&seen.url, &site), &commit, &[], policy)?
+    // One fact per line (a record from before batching holds one, as its whole block).
+    for line in block
+        .split(|&b| b == b'\n')
+        .filter(|l| !l.trim_ascii().is_empty())
     {
-        stats.unchanged += 1;
+        let Ok(seen) = serde_json::from_slice::<crate::store::SeenRecord>(line) else {
+            stats.damaged += 1;
+            continue;
+        };
+        let Some(site) = Url::parse(&seen.url)
+            .ok()
+            .and_then(|u| config.site_for(&u).map(|s| s.name.clone()))
+        else {
+            stats.out_of_scope += 1;
+            continue;
+        };
+        let commit = Commit::NotModified {
+            at: seen.at,
+            status: seen.status,
+            validators: (seen.status != 304)
+                .then(|| (seen.etag.clone(), seen.last_modified.clone())),
+        };
+        if let CommitResult::Unchanged { .. } =
+            store.commit(&done_entry(&seen.url, &site), &commit, &[], policy)?
+        {
+            stats.unchanged += 1;
+        }
     }
     Ok(())
 }

@@ -527,7 +527,7 @@ impl WarcWriter {
 
     /// Appends a `metadata` record (e.g. extraction results or crawl notes about a capture),
     /// its own gzip member, fsynced before returning. `concurrent_to` names the record it
-    /// describes (`"<urn:uuid:…>"`).
+    /// describes (`"<urn:uuid:…>"`); an empty `target_uri` leaves `WARC-Target-URI` out.
     pub fn write_metadata(
         &mut self,
         target_uri: &str,
@@ -552,7 +552,8 @@ impl WarcWriter {
         content_type: &str,
         block: &[u8],
     ) -> Result<(WarcPtr, SyncToken)> {
-        for value in [Some(target_uri), concurrent_to, Some(content_type)]
+        let target = (!target_uri.is_empty()).then_some(target_uri);
+        for value in [target, concurrent_to, Some(content_type)]
             .into_iter()
             .flatten()
         {
@@ -566,9 +567,12 @@ impl WarcWriter {
             ("WARC-Type", "metadata".to_string()),
             ("WARC-Record-ID", record_id.clone()),
             ("WARC-Date", warc_date(&date)),
-            ("WARC-Target-URI", target_uri.to_string()),
-            ("WARC-Warcinfo-ID", self.warcinfo_id.clone()),
         ];
+        // Optional for metadata records (WARC 1.1, 6.5): a record about several URLs has none.
+        if !target_uri.is_empty() {
+            fields.push(("WARC-Target-URI", target_uri.to_string()));
+        }
+        fields.push(("WARC-Warcinfo-ID", self.warcinfo_id.clone()));
         if let Some(id) = concurrent_to {
             fields.push(("WARC-Concurrent-To", id.to_string()));
         }
