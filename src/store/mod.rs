@@ -138,8 +138,9 @@ struct SeenBatch {
     /// Whether a caller is waiting out the window to write `pending`.
     leader: bool,
     next: u64,
-    /// Outcome of recent batches: `None` written, `Some(error)` not.
-    finished: std::collections::BTreeMap<u64, Option<String>>,
+    /// Outcome of written batches (`None` written, `Some(error)` not), with how many of
+    /// their callers have yet to read it; removed when all have.
+    finished: std::collections::BTreeMap<u64, (Option<String>, usize)>,
 }
 
 /// One line of a "seen unchanged" metadata record's block (older records hold one, as a
@@ -560,20 +561,24 @@ impl Store {
             };
             let outcome = self.write_seen(&facts).err().map(|e| e.to_string());
             batch = lock();
-            batch.finished.insert(mine, outcome);
-            // Outcomes are kept for the waiters of recent batches only.
-            while batch.finished.len() > 1024 {
-                batch.finished.pop_first();
-            }
+            // Every caller whose fact is in the batch reads the outcome once.
+            batch.finished.insert(mine, (outcome, facts.len()));
             self.seen_written.notify_all();
         }
-        match batch.finished.get(&mine) {
-            Some(None) => Ok(at),
-            Some(Some(message)) => Err(Error::WriteWarc {
+        let Some((outcome, readers)) = batch.finished.get_mut(&mine) else {
+            unreachable!("the loop above waits for this batch's outcome");
+        };
+        let outcome = outcome.clone();
+        *readers -= 1;
+        if *readers == 0 {
+            batch.finished.remove(&mine);
+        }
+        match outcome {
+            None => Ok(at),
+            Some(message) => Err(Error::WriteWarc {
                 path: self.warc_dir(),
-                source: std::io::Error::other(message.clone()),
+                source: std::io::Error::other(message),
             }),
-            None => unreachable!("the loop above waits for this batch's outcome"),
         }
     }
 
