@@ -75,7 +75,7 @@ pub const SNIPPET_WORDS: usize = 30;
 const MAX_TOKEN_BYTES: usize = 64;
 /// Memory of the one indexing thread (tantivy needs at least 15 MB). The index is updated
 /// at the end of every crawl, in the crawl's process, so this adds to the crawl's peak
-/// resident memory (with tantivy's own overhead, about twice this figure).
+/// resident memory, plus what tantivy uses outside its budget.
 const WRITER_MEMORY_BYTES: usize = 24 << 20;
 /// One thread: indexing the articles a crawl changed takes seconds, and every thread
 /// would have a budget of its own.
