@@ -23,8 +23,8 @@ use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 use common::{
-    crawl_table, expected, fixture_site, luutru, route_key, write_config, Expected,
-    ExpectedArticle, FixtureServer, Robots, SiteToml,
+    crawl_table, expected, fixture_site, luutru, n, record_urls, s, url_key, write_config,
+    Expected, ExpectedArticle, FixtureServer, Robots, SiteToml,
 };
 use serde_json::Value;
 
@@ -207,52 +207,6 @@ fn summary_of(r: &Run) -> Value {
         assert!(v[key].is_u64(), "summary lacks `{key}`: {v}");
     }
     v
-}
-
-fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_default()
-}
-
-/// `route_key` of a URL's path and query, tracking parameters dropped: the form in which
-/// a stored URL and a fixture path are compared.
-fn url_key(url_or_path: &str) -> String {
-    let path = match url_or_path.find("://") {
-        Some(i) => {
-            let rest = &url_or_path[i + 3..];
-            rest.find('/').map_or("/", |j| &rest[j..])
-        }
-        None => url_or_path,
-    };
-    let key = route_key(path);
-    match key.split_once('?') {
-        None => key,
-        Some((p, q)) => {
-            let kept: Vec<&str> = q
-                .split('&')
-                .filter(|kv| !kv.to_ascii_lowercase().starts_with("utm_"))
-                .collect();
-            if kept.is_empty() {
-                p.to_string()
-            } else {
-                format!("{p}?{}", kept.join("&"))
-            }
-        }
-    }
-}
-
-/// Every URL of a query/show record: its url and aliases.
-fn record_urls(r: &Value) -> Vec<String> {
-    let mut out = vec![s(r, "url").to_string()];
-    if let Some(a) = r["aliases"].as_array() {
-        out.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-    }
-    out
 }
 
 /// The articles of a site live on `day`, grouped into what the store keeps as one

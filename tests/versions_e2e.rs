@@ -20,8 +20,8 @@ use std::process::Stdio;
 use std::time::Duration;
 
 use common::{
-    crawl_table, expected, fixture_site, luutru, route_key, write_config, Expected,
-    ExpectedArticle, FixtureServer, SiteToml,
+    crawl_table, expected, fixture_site, luutru, n, record_urls, s, url_key, write_config,
+    Expected, ExpectedArticle, FixtureServer, SiteToml,
 };
 use serde_json::Value;
 
@@ -182,51 +182,6 @@ fn query(config: &Path) -> Vec<Value> {
 fn verify(config: &Path) {
     let r = run_with(config, &["verify"]);
     assert_eq!(r.code, 0, "verify found problems:\n{r}");
-}
-
-fn n(v: &Value, key: &str) -> u64 {
-    v[key]
-        .as_u64()
-        .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
-}
-
-fn s<'a>(v: &'a Value, key: &str) -> &'a str {
-    v[key].as_str().unwrap_or_default()
-}
-
-/// `route_key` of a URL's path and query with `utm_*` dropped: how stored URLs and fixture
-/// paths are compared.
-fn url_key(url_or_path: &str) -> String {
-    let path = match url_or_path.find("://") {
-        Some(i) => {
-            let rest = &url_or_path[i + 3..];
-            rest.find('/').map_or("/", |j| &rest[j..])
-        }
-        None => url_or_path,
-    };
-    let key = route_key(path);
-    match key.split_once('?') {
-        None => key,
-        Some((p, q)) => {
-            let kept: Vec<&str> = q
-                .split('&')
-                .filter(|kv| !kv.to_ascii_lowercase().starts_with("utm_"))
-                .collect();
-            if kept.is_empty() {
-                p.to_string()
-            } else {
-                format!("{p}?{}", kept.join("&"))
-            }
-        }
-    }
-}
-
-fn record_urls(r: &Value) -> Vec<String> {
-    let mut out = vec![s(r, "url").to_string()];
-    if let Some(a) = r["aliases"].as_array() {
-        out.extend(a.iter().filter_map(Value::as_str).map(str::to_string));
-    }
-    out
 }
 
 /// The one record holding any URL of `art`; panics unless there is exactly one.

@@ -208,3 +208,55 @@ pub fn selectors(site: &str) -> Option<String> {
         std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{}: {e}", path.display()))
     })
 }
+
+/// `v[key]` as a number; panics naming the key and the record when it is not one.
+pub fn n(v: &serde_json::Value, key: &str) -> u64 {
+    v[key]
+        .as_u64()
+        .unwrap_or_else(|| panic!("`{key}` is not a number in {v}"))
+}
+
+/// `v[key]` as a string, empty when absent.
+pub fn s<'a>(v: &'a serde_json::Value, key: &str) -> &'a str {
+    v[key].as_str().unwrap_or_default()
+}
+
+/// `route_key` of a URL's path and query, `utm_*` parameters dropped: the form in which a
+/// stored URL and a fixture path are compared.
+pub fn url_key(url_or_path: &str) -> String {
+    let path = match url_or_path.find("://") {
+        Some(i) => {
+            let rest = &url_or_path[i + 3..];
+            rest.find('/').map_or("/", |j| &rest[j..])
+        }
+        None => url_or_path,
+    };
+    let key = route_key(path);
+    match key.split_once('?') {
+        None => key,
+        Some((p, q)) => {
+            let kept: Vec<&str> = q
+                .split('&')
+                .filter(|kv| !kv.to_ascii_lowercase().starts_with("utm_"))
+                .collect();
+            if kept.is_empty() {
+                p.to_string()
+            } else {
+                format!("{p}?{}", kept.join("&"))
+            }
+        }
+    }
+}
+
+/// Every URL of a query/show record: its url and aliases.
+pub fn record_urls(r: &serde_json::Value) -> Vec<String> {
+    let mut out = vec![s(r, "url").to_string()];
+    if let Some(a) = r["aliases"].as_array() {
+        out.extend(
+            a.iter()
+                .filter_map(serde_json::Value::as_str)
+                .map(str::to_string),
+        );
+    }
+    out
+}
