@@ -441,7 +441,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::Show(args) => {
             let store = cli.open_existing_store()?;
-            let (article, versions) = find(&store, &args.url)?;
+            let (article, versions) = query::find(&store, &args.url)?;
             let v = match args.version {
                 None => versions.last(),
                 Some(n) => versions.iter().find(|v| v.number == n),
@@ -512,29 +512,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::Diff(args) => {
             let store = cli.open_existing_store()?;
-            let (article, versions) = find(&store, &args.url)?;
-            let pick = |n: u32| {
-                versions
-                    .iter()
-                    .find(|v| v.number == n)
-                    .ok_or_else(|| Error::VersionNotFound {
-                        url: article.url.clone(),
-                        version: n,
-                    })
-            };
-            let to = pick(args.to.unwrap_or(article.versions))?;
-            let from_n = match args.from {
-                Some(n) => n,
-                None if to.number > 1 => to.number - 1,
-                None => {
-                    return Err(Error::NothingToDiff {
-                        url: article.url.clone(),
-                        message: "it has only one version".into(),
-                    })
-                }
-            };
-            let from = pick(from_n)?;
-            let d = crate::diff::diff_versions(&article.url, from, to);
+            let d = query::diff(&store, &args.url, args.from, args.to)?;
             match args.format {
                 DiffFormat::Json => crate::diff::write_json(&d, &mut stdout),
                 DiffFormat::Unified => {
@@ -715,28 +693,11 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::History(args) => {
             let store = cli.open_existing_store()?;
-            let (_, versions) = find(&store, &args.url)?;
+            let (_, versions) = query::find(&store, &args.url)?;
             query::write_history(&versions, args.format == TableOrJson::Json, &mut stdout)?;
             Ok(EXIT_OK)
         }
     }
-}
-
-fn find(
-    store: &Store,
-    url: &str,
-) -> Result<(
-    crate::store::model::ArticleRecord,
-    Vec<crate::store::model::VersionRecord>,
-)> {
-    let key = store
-        .resolve(url)?
-        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
-    let article = store
-        .article(&key)?
-        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
-    let versions = store.versions(&key)?;
-    Ok((article, versions))
 }
 
 fn write_text(v: &ArticleView, out: &mut dyn Write) -> std::io::Result<()> {

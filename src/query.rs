@@ -2,8 +2,9 @@
 //!
 //! Parts: [`Filter`] (shared by `query` and, later, `export`), [`parse_date_bound`]
 //! (`2021-03-31`, `2021-03`, `2021`), [`ArticleView`] (the record `query`/`show` print),
-//! [`select`], and the writers [`write_views`] (table, json, jsonl, csv) and
-//! [`write_history`].
+//! [`select`], [`find`] (an article and its versions under any spelling of its URL),
+//! [`diff`] (two versions, by default the last two), and the writers [`write_views`] (table,
+//! json, jsonl, csv) and [`write_history`].
 
 use std::io::Write;
 
@@ -484,6 +485,51 @@ pub fn write_history(versions: &[VersionRecord], json: bool, out: &mut dyn Write
         }
     }
     Ok(())
+}
+
+/// The article stored under any spelling of `url`, with all its versions.
+pub fn find(store: &dyn ArticleStore, url: &str) -> Result<(ArticleRecord, Vec<VersionRecord>)> {
+    let key = store
+        .resolve(url)?
+        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
+    let record = store
+        .article(&key)?
+        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
+    let versions = store.versions(&key)?;
+    Ok((record, versions))
+}
+
+/// The diff `luutru diff URL [--from N] [--to M]` prints: `to` defaults to the latest
+/// version, `from` to the one before `to`.
+pub fn diff(
+    store: &dyn ArticleStore,
+    url: &str,
+    from: Option<u32>,
+    to: Option<u32>,
+) -> Result<crate::diff::VersionDiff> {
+    let (record, versions) = find(store, url)?;
+    let pick = |n: u32| {
+        versions
+            .iter()
+            .find(|v| v.number == n)
+            .ok_or_else(|| Error::VersionNotFound {
+                url: record.url.clone(),
+                version: n,
+            })
+    };
+    let to = pick(to.unwrap_or(record.versions))?;
+    let from_n = match from {
+        Some(n) => n,
+        None if to.number > 1 => to.number - 1,
+        None => {
+            return Err(Error::NothingToDiff {
+                url: record.url.clone(),
+                message: "it has only one version".into(),
+            })
+        }
+    };
+    let from = pick(from_n)?;
+    Ok(crate::diff::diff_versions(&record.url, from, to))
 }
 
 #[cfg(test)]

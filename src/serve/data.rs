@@ -15,8 +15,9 @@ use serde::Serialize;
 use super::params::Failure;
 use super::AppState;
 use crate::crawl::RunSummary;
-use crate::diff::VersionDiff;
 use crate::query::{ArticleView, Filter, HistoryEntry};
+// Shared with the command line, which prints the same things.
+pub use crate::query::{diff, find};
 use crate::search::{SearchIndex, SearchOrder};
 use crate::store::model::{ArticleRecord, ArticleStatus, VersionRecord};
 use crate::store::warc::WarcPtr;
@@ -162,18 +163,6 @@ impl ArticleDetail {
     }
 }
 
-/// The article stored under any spelling of `url`, with all its versions.
-pub fn find(store: &Store, url: &str) -> Result<(ArticleRecord, Vec<VersionRecord>)> {
-    let key = store
-        .resolve(url)?
-        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
-    let record = store
-        .article(&key)?
-        .ok_or_else(|| Error::ArticleNotFound(url.to_string()))?;
-    let versions = store.versions(&key)?;
-    Ok((record, versions))
-}
-
 /// The article behind `url` showing `version` (default: the latest).
 pub fn article(store: &Store, url: &str, version: Option<u32>) -> Result<ArticleDetail> {
     let (record, versions) = find(store, url)?;
@@ -239,34 +228,6 @@ pub fn history(versions: &[VersionRecord]) -> Vec<HistoryEntry> {
             reextracted: v.reextracted,
         })
         .collect()
-}
-
-/// The diff `luutru diff URL [--from N] [--to M]` prints: `to` defaults to the latest
-/// version, `from` to the one before `to`.
-pub fn diff(store: &Store, url: &str, from: Option<u32>, to: Option<u32>) -> Result<VersionDiff> {
-    let (record, versions) = find(store, url)?;
-    let pick = |n: u32| {
-        versions
-            .iter()
-            .find(|v| v.number == n)
-            .ok_or_else(|| Error::VersionNotFound {
-                url: record.url.clone(),
-                version: n,
-            })
-    };
-    let to = pick(to.unwrap_or(record.versions))?;
-    let from_n = match from {
-        Some(n) => n,
-        None if to.number > 1 => to.number - 1,
-        None => {
-            return Err(Error::NothingToDiff {
-                url: record.url.clone(),
-                message: "it has only one version".into(),
-            })
-        }
-    };
-    let from = pick(from_n)?;
-    Ok(crate::diff::diff_versions(&record.url, from, to))
 }
 
 /// One change of an article in a period: a new version, or its disappearance.
