@@ -444,9 +444,9 @@ pub struct HistoryEntry {
     pub reextracted: bool,
 }
 
-/// Writes the versions of one article, oldest first.
-pub fn write_history(versions: &[VersionRecord], json: bool, out: &mut dyn Write) -> Result<()> {
-    let entries: Vec<HistoryEntry> = versions
+/// `luutru history --format json`: one entry per version, oldest first.
+pub fn history(versions: &[VersionRecord]) -> Vec<HistoryEntry> {
+    versions
         .iter()
         .map(|v| HistoryEntry {
             version: v.number,
@@ -457,7 +457,12 @@ pub fn write_history(versions: &[VersionRecord], json: bool, out: &mut dyn Write
             fetched_url: v.fetched_url.clone(),
             reextracted: v.reextracted,
         })
-        .collect();
+        .collect()
+}
+
+/// Writes the versions of one article, oldest first.
+pub fn write_history(versions: &[VersionRecord], json: bool, out: &mut dyn Write) -> Result<()> {
+    let entries = history(versions);
     if json {
         serde_json::to_writer_pretty(&mut *out, &entries).map_err(|e| out_err(e.into()))?;
         writeln!(out).map_err(out_err)?;

@@ -15,9 +15,9 @@ use serde::Serialize;
 use super::params::Failure;
 use super::AppState;
 use crate::crawl::RunSummary;
-use crate::query::{ArticleView, Filter, HistoryEntry};
+use crate::query::{ArticleView, Filter};
 // Shared with the command line, which prints the same things.
-pub use crate::query::{diff, find};
+pub use crate::query::{diff, find, history};
 use crate::search::{SearchIndex, SearchOrder};
 use crate::store::model::{ArticleRecord, ArticleStatus, VersionRecord};
 use crate::store::warc::WarcPtr;
@@ -212,22 +212,6 @@ impl<'a> ShowJson<'a> {
             warc: &v.warc,
         }
     }
-}
-
-/// `luutru history --format json`: one entry per version, oldest first.
-pub fn history(versions: &[VersionRecord]) -> Vec<HistoryEntry> {
-    versions
-        .iter()
-        .map(|v| HistoryEntry {
-            version: v.number,
-            fetched_at: v.fetched_at,
-            content_hash: v.content_hash.clone(),
-            http_status: v.http_status,
-            changed: v.changed.clone(),
-            fetched_url: v.fetched_url.clone(),
-            reextracted: v.reextracted,
-        })
-        .collect()
 }
 
 /// One change of an article in a period: a new version, or its disappearance.
