@@ -3,18 +3,7 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{crawl_table, expected, fixture_site, luutru, write_config, FixtureServer, Robots};
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
+use common::{crawl_table, expected, fixture_site, run, write_config, FixtureServer, Robots};
 
 /// Inserted and deleted words of a `diff --format json` document (punctuation left out, as
 /// the fixtures' word lists do).

@@ -3,21 +3,10 @@
 
 mod common;
 
-use std::process::Output;
-
 use common::{
-    crawl_table, expected, fixture_site, fixtures_dir, luutru, selectors, write_config,
-    FixtureServer, Robots,
+    crawl_table, expected, fixture_site, fixtures_dir, run, selectors, write_config, FixtureServer,
+    Robots,
 };
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
 
 #[test]
 fn extract_prints_each_field_and_its_source_for_saved_pages() {

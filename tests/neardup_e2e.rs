@@ -3,18 +3,7 @@
 
 mod common;
 
-use std::process::Output;
-
-use common::{crawl_table, expected, fixture_site, luutru, write_config, FixtureServer, Robots};
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
+use common::{crawl_table, expected, fixture_site, run, write_config, FixtureServer, Robots};
 
 fn show(config: &std::path::Path, url: &str) -> serde_json::Value {
     let out = run(config, &["show", url, "--format", "json"]);

@@ -3,19 +3,10 @@
 
 mod common;
 
-use std::process::{Child, Output, Stdio};
+use std::process::{Child, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{crawl_table, fixture_site, luutru, write_config, FixtureServer, Robots};
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
+use common::{crawl_table, fixture_site, luutru, run, write_config, FixtureServer, Robots};
 
 fn spawn(config: &std::path::Path, args: &[&str]) -> Child {
     luutru()

@@ -4,29 +4,9 @@
 
 mod common;
 
-use std::process::Output;
-
 use common::{
-    crawl_table, expected, fixture_site, luutru, selectors, write_config, FixtureServer, Robots,
+    crawl_table, expected, fixture_site, json, run, selectors, write_config, FixtureServer, Robots,
 };
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
-
-fn json(out: Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
 
 #[test]
 fn reextract_adds_versions_only_where_the_new_selectors_change_the_text() {

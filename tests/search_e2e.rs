@@ -5,27 +5,8 @@
 mod common;
 
 use std::collections::BTreeSet;
-use std::process::Output;
 
-use common::{crawl_table, expected, fixture_site, luutru, write_config, FixtureServer, Robots};
-
-fn run(config: &std::path::Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
-
-fn json(out: Output) -> serde_json::Value {
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
-    );
-    serde_json::from_slice(&out.stdout).expect("json")
-}
+use common::{crawl_table, expected, fixture_site, json, run, write_config, FixtureServer, Robots};
 
 /// Stored URLs of a query's result.
 fn urls(config: &std::path::Path, args: &[&str]) -> BTreeSet<String> {

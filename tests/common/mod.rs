@@ -260,3 +260,23 @@ pub fn record_urls(r: &serde_json::Value) -> Vec<String> {
     }
     out
 }
+
+/// Runs the real binary with `--config config` and `args`, and waits for its output.
+pub fn run(config: &Path, args: &[&str]) -> std::process::Output {
+    luutru()
+        .arg("--config")
+        .arg(config)
+        .args(args)
+        .output()
+        .expect("run luutru")
+}
+
+/// The JSON a successful run printed; panics with its stderr when it failed.
+pub fn json(out: std::process::Output) -> serde_json::Value {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    serde_json::from_slice(&out.stdout).expect("json")
+}
