@@ -184,15 +184,8 @@ pub struct CrawlArgs {
 
 #[derive(Debug, Args)]
 pub struct QueryArgs {
-    /// Only this site (repeatable).
-    #[arg(long = "site", value_name = "NAME")]
-    pub sites: Vec<String>,
-    /// Published on or after: 2021-03-31, 2021-03 or 2021.
-    #[arg(long, value_name = "DATE")]
-    pub since: Option<String>,
-    /// Published up to the end of: 2021-03-31, 2021-03 or 2021.
-    #[arg(long, value_name = "DATE")]
-    pub until: Option<String>,
+    #[command(flatten)]
+    pub select: SelectArgs,
     /// At most this many articles (0 = all).
     #[arg(long, default_value_t = 0)]
     pub limit: usize,
@@ -205,8 +198,6 @@ pub struct QueryArgs {
     /// Only articles with more than one version, or gone.
     #[arg(long)]
     pub changed: bool,
-    #[arg(long, value_enum)]
-    pub status: Option<StatusArg>,
     /// Each article as it read at that moment: 2021-03-31 (end of that day), 2021-03, 2021,
     /// or an RFC 3339 time.
     #[arg(long, value_name = "DATE")]
@@ -236,6 +227,16 @@ pub struct ExportArgs {
     /// Output file (`-` for stdout).
     #[arg(long, short)]
     pub output: PathBuf,
+    #[command(flatten)]
+    pub select: SelectArgs,
+    /// Every version, not only the latest of each article.
+    #[arg(long)]
+    pub all_versions: bool,
+}
+
+/// The selection `query` and `export` share: sites, publication dates, status.
+#[derive(Debug, Args)]
+pub struct SelectArgs {
     /// Only this site (repeatable).
     #[arg(long = "site", value_name = "NAME")]
     pub sites: Vec<String>,
@@ -247,31 +248,29 @@ pub struct ExportArgs {
     pub until: Option<String>,
     #[arg(long, value_enum)]
     pub status: Option<StatusArg>,
-    /// Every version, not only the latest of each article.
-    #[arg(long)]
-    pub all_versions: bool,
 }
 
-/// The filter shared by query and export.
-fn filter_from(
-    sites: &[String],
-    since: Option<&str>,
-    until: Option<&str>,
-    status: Option<StatusArg>,
-) -> Result<Filter> {
-    Ok(Filter {
-        sites: sites.to_vec(),
-        since: since
-            .map(|s| query::parse_date_bound(s, false))
-            .transpose()?,
-        until: until
-            .map(|s| query::parse_date_bound(s, true))
-            .transpose()?,
-        status: status.map(|s| match s {
-            StatusArg::Live => crate::store::model::ArticleStatus::Live,
-            StatusArg::Gone => crate::store::model::ArticleStatus::Gone,
-        }),
-    })
+impl SelectArgs {
+    /// The filter these arguments ask for; a malformed date is an error naming it.
+    fn filter(&self) -> Result<Filter> {
+        Ok(Filter {
+            sites: self.sites.clone(),
+            since: self
+                .since
+                .as_deref()
+                .map(|s| query::parse_date_bound(s, false))
+                .transpose()?,
+            until: self
+                .until
+                .as_deref()
+                .map(|s| query::parse_date_bound(s, true))
+                .transpose()?,
+            status: self.status.map(|s| match s {
+                StatusArg::Live => crate::store::model::ArticleStatus::Live,
+                StatusArg::Gone => crate::store::model::ArticleStatus::Gone,
+            }),
+        })
+    }
 }
 
 /// `--as-of`: an RFC 3339 time, or the last moment of the day, month or year named.
@@ -410,12 +409,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::Query(args) => {
             // Arguments first: a bad date is a usage error even where there is no store.
-            let filter = filter_from(
-                &args.sites,
-                args.since.as_deref(),
-                args.until.as_deref(),
-                args.status,
-            )?;
+            let filter = args.select.filter()?;
             let as_of = args.as_of.as_deref().map(parse_as_of).transpose()?;
             let store = cli.open_existing_store()?;
             let views = match &args.text {
@@ -530,12 +524,7 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             Ok(EXIT_OK)
         }
         Command::Export(args) => {
-            let filter = filter_from(
-                &args.sites,
-                args.since.as_deref(),
-                args.until.as_deref(),
-                args.status,
-            )?;
+            let filter = args.select.filter()?;
             let store = cli.open_existing_store()?;
             let opts = crate::export::ExportOptions {
                 format: args.format,
