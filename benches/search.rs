@@ -491,6 +491,7 @@ fn store_page(store: &Store, a: &Article, at: DateTime<Utc>) {
             EnqueuePolicy {
                 run: 1,
                 fresh_after: at,
+                revisit_walk: false,
             },
         )
         .expect("commit");

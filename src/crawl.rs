@@ -3,7 +3,10 @@
 //! The frontier lives in the store (`frontier` + `queue` trees), so memory holds only the
 //! pages in flight and a small ready buffer, and a run stopped by Ctrl-C or `kill -9`
 //! resumes where it stopped: a page leaves the queue only in the same transaction that
-//! records its outcome.
+//! records its outcome. Known articles due for a revisit are not queued: the scheduler
+//! walks the stored articles for them, one walk per origin ([`Store::due_articles`]), so an
+//! unchanged revisit writes a few bytes; a resumed run walks again, and what it revisited
+//! before the stop is fresh by then.
 //!
 //! Flow of one page (`process`): robots.txt → per-host rate limiter → global concurrency
 //! permit → fetch (retries with backoff) → WARC (fsynced) → redirects followed hop by hop,
@@ -32,7 +35,7 @@ use crate::fetch::{
 use crate::politeness::{host_key, HostLimiters, Robots, RobotsVerdict};
 use crate::store::model::{FrontierEntry, FrontierState};
 use crate::store::{
-    warc, ArticleStore, Commit, CommitResult, EnqueuePolicy, FetchedArticle, Store,
+    warc, ArticleStore, Commit, CommitResult, EnqueuePolicy, FetchedArticle, Store, WalkStep,
 };
 use crate::{Error, Result};
 
@@ -41,7 +44,9 @@ pub const READY_MAX: usize = 4096;
 /// Queued URLs one top-up of the ready buffer looks at, at most; the next one goes on from
 /// there. Bounds the scheduler's work per finished page however long the queue is.
 pub const QUEUE_SCAN_MAX: usize = 1024;
-/// Seeds and due revisits queued per transaction when a run starts.
+/// Due articles a revisit walk reads from the store at once, per origin.
+pub const WALK_CHUNK: usize = 256;
+/// Seeds queued per transaction when a run starts.
 pub const SEED_CHUNK: usize = 1000;
 /// Redirect hops followed before a page fails.
 pub const MAX_REDIRECTS: usize = 10;
@@ -124,6 +129,9 @@ pub struct RunSummary {
     pub failed: u64,
     /// Still queued when the run stopped (max_pages or shutdown).
     pub queued: u64,
+    /// Whether known articles due for a revisit were left for the next run (max_pages or
+    /// shutdown; they are not queued, so not in `queued`).
+    pub revisits_left: bool,
     pub bytes_downloaded: u64,
     pub bytes_stored: u64,
     pub sites: BTreeMap<String, SiteCounts>,
@@ -195,7 +203,7 @@ pub async fn run(
             "failed"
         }
         Ok(()) if summary.interrupted => "interrupted",
-        Ok(()) if summary.queued > 0 => "stopped",
+        Ok(()) if summary.queued > 0 || summary.revisits_left => "stopped",
         Ok(()) => "completed",
     }
     .to_string();
@@ -297,8 +305,9 @@ async fn run_pass(
     let selected = |name: &str| opts.sites.is_empty() || opts.sites.iter().any(|s| s == name);
 
     let run = match store.current_run()? {
-        // A run killed while its seeds were being queued resumes, and queues the rest.
-        Some(run) if store.queued() > 0 || store.seeding()? => {
+        // A run killed while its seeds were being queued resumes, and queues the rest; one
+        // killed while revisiting resumes, and revisits what it had not.
+        Some(run) if store.queued() > 0 || store.seeding()? || store.revisiting()? => {
             summary.resumed = true;
             run
         }
@@ -316,12 +325,11 @@ async fn run_pass(
             .started
             .checked_sub_signed(revisit)
             .unwrap_or(run.started),
+        revisit_walk: true,
     };
     if !summary.resumed || store.seeding()? {
-        // Queued in chunks: one transaction for every known article held them all, and
-        // sled's transaction state with them, in memory (350 MB for 20,000 articles). Until
-        // the last chunk is in, the store says so; queueing again is harmless (a URL queued
-        // or done in this run is skipped), so a resumed run simply starts the seeding over.
+        // A run killed meanwhile sees the mark and queues the seeds again (harmless: a URL
+        // queued or done in this run is skipped).
         store.set_seeding(true)?;
         let mut seeds = Vec::new();
         for site in config.sites.iter().filter(|s| selected(&s.name)) {
@@ -336,25 +344,6 @@ async fn run_pass(
                     attempts: 0,
                     last_error: None,
                 });
-            }
-        }
-        // Known articles due for a revisit (gone ones too: they may come back).
-        for a in store.articles() {
-            let a = a?;
-            if selected(&a.site)
-                && a.last_seen <= policy.fresh_after
-                && config.site(&a.site).is_some()
-            {
-                seeds.push(FrontierEntry {
-                    url: a.url.clone(),
-                    site: a.site.clone(),
-                    depth: 0,
-                    kind: PageKind::Article,
-                    state: FrontierState::Queued,
-                    run: run.id,
-                    attempts: 0,
-                    last_error: None,
-                });
                 if seeds.len() >= SEED_CHUNK {
                     store.enqueue(&seeds, policy)?;
                     seeds.clear();
@@ -362,6 +351,9 @@ async fn run_pass(
             }
         }
         store.enqueue(&seeds, policy)?;
+        // Known articles due for a revisit (gone ones too: they may come back) are not
+        // queued: the scheduler walks the articles for them (see `Store::due_articles`).
+        store.set_revisiting(true)?;
         store.set_seeding(false)?;
     }
 
@@ -425,6 +417,26 @@ async fn run_pass(
     // Where the next look into the queue starts. The looks go round the queue, so a long
     // backlog of pages that cannot go yet is passed over once a round, not on every top-up.
     let mut cursor: Vec<u8> = Vec::new();
+    // The walks of known articles due for a revisit: one per origin (articles sort by URL,
+    // so an origin's are together), each with the key it goes on from, so that every host
+    // gets its share of the revisits at once. Dropped when through; a resumed run starts
+    // them over (what was revisited is fresh by then).
+    let mut walks: Vec<Walk> = if store.revisiting()? {
+        store
+            .article_origins()?
+            .into_iter()
+            .map(|origin| Walk {
+                origin,
+                from: Some(Vec::new()),
+                found: VecDeque::new(),
+            })
+            .collect()
+    } else {
+        Vec::new()
+    };
+    let due = |a: &crate::store::model::ArticleRecord| {
+        selected(&a.site) && a.last_seen <= policy.fresh_after && config.site(&a.site).is_some()
+    };
     // "scheme://authority" → host key, so the queue scan needs no URL parse per page.
     let mut origins: HashMap<String, String> = HashMap::new();
     let mut tasks: JoinSet<(FrontierEntry, String, Result<PageOutcome>, PageStats)> =
@@ -491,7 +503,64 @@ async fn run_pass(
                 )?;
                 cursor = next.unwrap_or_default();
                 exhausted = batch.is_empty();
-                for (e, host) in batch.into_iter().zip(hosts) {
+                let mut batch: Vec<_> = batch.into_iter().zip(hosts).collect();
+                // Then due articles, into the room the queue left. A walk reads its
+                // origin's articles WALK_CHUNK at a time (a sled range read copies a whole
+                // node, too dear to do for every page), and hands them out as hosts have room.
+                let mut w = 0;
+                while w < walks.len() && batch.len() < READY_MAX / 2 {
+                    let walk = &mut walks[w];
+                    // A few looks at most: an origin with little due (a scheduled run
+                    // shortly after the last) should not stall the pages that can go.
+                    for _ in 0..8 {
+                        let Some(from) = walk.from.as_ref().filter(|_| walk.found.is_empty())
+                        else {
+                            break;
+                        };
+                        let mut taken = 0;
+                        let (found, next) = store.due_articles(
+                            &walk.origin,
+                            from,
+                            QUEUE_SCAN_MAX,
+                            policy.run,
+                            &mut |a| {
+                                if taken == WALK_CHUNK {
+                                    WalkStep::Stop
+                                } else if !due(a)
+                                    || inflight.contains(&a.url)
+                                    || deferred.contains(&a.url)
+                                    || ready_urls.contains(&a.url)
+                                {
+                                    WalkStep::Skip
+                                } else {
+                                    taken += 1;
+                                    WalkStep::Take
+                                }
+                            },
+                        )?;
+                        walk.found.extend(found);
+                        walk.from = next;
+                    }
+                    while let Some(e) = walk.found.front() {
+                        let host = host_of(&e.url);
+                        let mut counts = counts.borrow_mut();
+                        let n = counts.entry(host.clone()).or_default();
+                        if *n >= cap_of(&e.site) + 2 {
+                            break;
+                        }
+                        *n += 1;
+                        if let Some(e) = walk.found.pop_front() {
+                            batch.push((e, host));
+                        }
+                    }
+                    if walk.found.is_empty() && walk.from.is_none() {
+                        walks.swap_remove(w);
+                    } else {
+                        w += 1;
+                    }
+                }
+                exhausted &= batch.is_empty();
+                for (e, host) in batch {
                     ready_urls.insert(e.url.clone());
                     ready.push_back((e, host));
                 }
@@ -542,11 +611,14 @@ async fn run_pass(
                 break;
             }
             if ready.is_empty() {
-                // Links committed since the last look may have refilled the queue.
-                let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
-                let more = store.pending(1, &skip, &mut |e| selected(&e.site))?;
-                if more.is_empty() {
-                    break;
+                // Links committed since the last look may have refilled the queue; walks
+                // not through yet have more to look at.
+                if walks.is_empty() {
+                    let skip: HashSet<String> = inflight.union(&deferred).cloned().collect();
+                    let more = store.pending(1, &skip, &mut |e| selected(&e.site))?;
+                    if more.is_empty() {
+                        break;
+                    }
                 }
                 exhausted = false;
             }
@@ -614,12 +686,30 @@ async fn run_pass(
         store.set_host_rate(host, ctx.limiters.slowed_rate(host))?;
     }
     summary.queued = store.queued() as u64;
-    if !summary.interrupted && summary.queued == 0 {
+    // Walked articles still in the ready buffer (max_pages reached) are not in the queue.
+    summary.revisits_left = !walks.is_empty()
+        || ready.iter().try_fold(false, |left, (e, _)| {
+            Ok::<_, Error>(left || !store.is_queued(&e.url)?)
+        })?;
+    if !summary.interrupted && !summary.revisits_left {
+        store.set_revisiting(false)?;
+    }
+    if !summary.interrupted && summary.queued == 0 && !summary.revisits_left {
         store.finish_run()?;
     } else {
         store.flush()?;
     }
     Ok(())
+}
+
+/// A walk of one origin's known articles for those due for a revisit (see
+/// [`Store::due_articles`]).
+struct Walk {
+    origin: String,
+    /// The key to go on from; `None` once the walk has read the whole origin.
+    from: Option<Vec<u8>>,
+    /// Due articles read, not yet handed out.
+    found: VecDeque<FrontierEntry>,
 }
 
 fn record(

@@ -81,6 +81,7 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
     let policy = EnqueuePolicy {
         run: 0,
         fresh_after: Utc::now(),
+        revisit_walk: false,
     };
     // Redirect targets → the article URLs that redirected there (aliases).
     let mut redirects: HashMap<String, Vec<String>> = HashMap::new();
@@ -451,6 +452,12 @@ pub fn verify(store: &Store) -> Result<(u64, Vec<Problem>)> {
     for problem in store.check_queue()? {
         problems.push(Problem {
             url: "(queue)".into(),
+            message: problem,
+        });
+    }
+    for problem in store.check_touched()? {
+        problems.push(Problem {
+            url: "(last fetches)".into(),
             message: problem,
         });
     }

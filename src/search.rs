@@ -1444,6 +1444,7 @@ pub(crate) mod fixture {
                 EnqueuePolicy {
                     run: 1,
                     fresh_after: at,
+                    revisit_walk: false,
                 },
             )
             .expect("commit");

@@ -545,25 +545,25 @@ fn a_recrawl_where_everything_is_304_adds_under_500_warc_bytes_per_article() {
     );
 }
 
-/// A recrawl queues its due articles in chunks. A run killed after some chunks were queued
-/// (simulated here through the library: a run begun, the seeding mark set, one article
-/// queued, the process gone) must queue the rest when it resumes, not settle for what is
-/// in the queue.
+/// A recrawl does not queue its due articles: it walks them. A run killed part way (here
+/// through the library: a run begun with the revisit mark set, one article revisited, the
+/// process gone) leaves an empty queue; it must resume, revisit the rest, and not fetch
+/// again what it had done.
 #[test]
-fn a_run_killed_while_queueing_its_revisits_queues_the_rest_on_resume() {
+fn a_run_killed_while_revisiting_revisits_the_rest_on_resume() {
     use luutru::config::PageKind;
     use luutru::store::model::{FrontierEntry, FrontierState};
-    use luutru::store::{EnqueuePolicy, Store};
+    use luutru::store::{Commit, EnqueuePolicy, Store};
 
     let lab = Lab::new(70, &["tinhuy", "nukeviet"], &[]);
     lab.crawl(&[]);
     let records = lab.query();
     assert!(records.len() > 2, "the fixture sites have articles");
+    let first = &records[0];
     {
-        let store = Store::open(&lab.store(), "test: killed seeding").unwrap();
+        let store = Store::open(&lab.store(), "test: killed revisit").unwrap();
         let run = store.begin_run(Vec::new()).unwrap();
-        store.set_seeding(true).unwrap();
-        let first = &records[0];
+        store.set_revisiting(true).unwrap();
         let entry = FrontierEntry {
             url: s(first, "url").to_string(),
             site: s(first, "site").to_string(),
@@ -577,11 +577,18 @@ fn a_run_killed_while_queueing_its_revisits_queues_the_rest_on_resume() {
         let policy = EnqueuePolicy {
             run: run.id,
             fresh_after: run.started,
+            revisit_walk: true,
         };
-        assert_eq!(store.enqueue(&[entry], policy).unwrap(), 1);
+        let seen = Commit::NotModified {
+            at: chrono::Utc::now(),
+            status: 200,
+            validators: None,
+        };
+        store.commit(&entry, &seen, &[], policy).unwrap();
+        assert_eq!(store.queued(), 0, "revisits are not queued");
     }
-    // Links are not followed on resume (max_depth 0), so only the seeding can bring the
-    // other articles back into the queue.
+    // Links are not followed on resume (max_depth 0), so only the walk can bring the other
+    // articles back.
     let mut text = crawl_table(&[]);
     for f in &lab.fixtures {
         text.push('\n');
@@ -592,14 +599,42 @@ fn a_run_killed_while_queueing_its_revisits_queues_the_rest_on_resume() {
     assert_eq!(summary["resumed"], Value::Bool(true), "{summary}");
     assert_eq!(
         n(&summary, "unchanged"),
-        records.len() as u64,
-        "every article revisited, not only the one queued before the kill: {summary}"
+        records.len() as u64 - 1,
+        "every article revisited but the one revisited before the kill: {summary}"
     );
     assert_eq!(n(&summary, "new_versions"), 0, "{summary}");
     let store = Store::open(&lab.store(), "test: check").unwrap();
     assert!(
-        !store.seeding().unwrap(),
-        "the mark is cleared once seeding is done"
+        !store.revisiting().unwrap(),
+        "the mark is cleared once every due article is revisited"
+    );
+    assert!(
+        store.current_run().unwrap().is_none(),
+        "the run is complete"
+    );
+}
+
+/// A recrawl stopped by `--max-pages` part way through its revisits says so, and the next
+/// run goes on with the articles it had not reached (and only those).
+#[test]
+fn a_recrawl_stopped_by_max_pages_goes_on_with_the_rest() {
+    let lab = Lab::new(71, &["tinhuy"], &[]);
+    lab.crawl(&[]);
+    let articles = lab.query().len() as u64;
+    assert!(articles > 3, "the fixture site has articles");
+    let first = lab.crawl(&["--revisit-all", "--max-pages", "3"]);
+    assert_eq!(s(&first, "outcome"), "stopped", "{first}");
+    assert_eq!(first["revisits_left"], Value::Bool(true), "{first}");
+    let done = n(&first, "unchanged");
+    assert!(done <= 3, "{first}");
+    let rest = lab.crawl(&["--revisit-all"]);
+    assert_eq!(rest["resumed"], Value::Bool(true), "{rest}");
+    assert_eq!(s(&rest, "outcome"), "completed", "{rest}");
+    assert_eq!(rest["revisits_left"], Value::Bool(false), "{rest}");
+    assert_eq!(
+        done + n(&rest, "unchanged"),
+        articles,
+        "each article revisited once over the two runs: {first} then {rest}"
     );
 }
 

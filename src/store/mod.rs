@@ -167,12 +167,53 @@ pub enum CommitResult {
     Failed,
 }
 
+/// What a walk of due articles does with one (see [`Store::due_articles`]).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WalkStep {
+    /// Fetch it.
+    Take,
+    /// Pass it over (not due, or already on its way).
+    Skip,
+    /// Not now: the walk ends here and goes on from this article next time.
+    Stop,
+}
+
+/// `scheme://authority/` of an article key (the whole key if it has no path).
+fn origin_prefix(key: &[u8]) -> &[u8] {
+    let after_scheme = key
+        .windows(3)
+        .position(|w| w == b"://")
+        .map_or(0, |i| i + 3);
+    match key[after_scheme..].iter().position(|&b| b == b'/') {
+        Some(i) => &key[..after_scheme + i + 1],
+        None => key,
+    }
+}
+
+/// The smallest key after every key that starts with `prefix`.
+fn prefix_successor(prefix: &[u8]) -> Vec<u8> {
+    let mut next = prefix.to_vec();
+    while let Some(last) = next.pop() {
+        if last < u8::MAX {
+            next.push(last + 1);
+            return next;
+        }
+    }
+    // All 0xFF: nothing sorts after every such key but a longer run of them.
+    let mut all = prefix.to_vec();
+    all.push(u8::MAX);
+    all
+}
+
 /// When a discovered link is worth queueing.
 #[derive(Debug, Clone, Copy)]
 pub struct EnqueuePolicy {
     pub run: u64,
     /// Known articles fetched after this moment are not fetched again this run.
     pub fresh_after: DateTime<Utc>,
+    /// The run walks its due articles itself ([`Store::due_articles`]): a link to a known
+    /// article is never queued, fresh or not.
+    pub revisit_walk: bool,
 }
 
 /// The sled + WARC store.
@@ -184,6 +225,8 @@ pub struct Store {
     queue: sled::Tree,
     queue_index: sled::Tree,
     articles: sled::Tree,
+    /// What unchanged fetches changed in an article record (see [`Touch`]).
+    touched: sled::Tree,
     versions: sled::Tree,
     aliases: sled::Tree,
     content: sled::Tree,
@@ -301,6 +344,13 @@ fn tx_dec<T: serde::de::DeserializeOwned>(
     dec(key, bytes).map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))
 }
 
+/// A frontier record, with its URL (the key) put back.
+fn frontier_dec(url: &str, bytes: &[u8]) -> Result<FrontierEntry> {
+    let mut e: FrontierEntry = dec(url.as_bytes(), bytes)?;
+    e.url = url.to_string();
+    Ok(e)
+}
+
 fn tx_result<T>(r: std::result::Result<T, TransactionError<Box<Error>>>) -> Result<T> {
     r.map_err(|e| match e {
         TransactionError::Abort(e) => *e,
@@ -330,6 +380,7 @@ impl Store {
             queue: tree("queue")?,
             queue_index: tree("queue_index")?,
             articles: tree("articles")?,
+            touched: tree("touched")?,
             versions: tree("versions")?,
             aliases: tree("aliases")?,
             content: tree("content")?,
@@ -453,31 +504,34 @@ impl Store {
         hash: String,
     ) -> Result<u32> {
         tx_result(
-            (&self.articles, &self.versions, &self.content).transaction(|(ar, ve, co)| {
-                let Some(mut a) = get_article(ar, url)? else {
-                    return Err(ConflictableTransactionError::Abort(Box::new(
-                        Error::ArticleNotFound(url.to_string()),
-                    )));
-                };
-                let number = a.versions + 1;
-                let v = VersionRecord {
-                    number,
-                    fetched_at: from.fetched_at,
-                    fetched_url: from.fetched_url.clone(),
-                    http_status: from.http_status,
-                    content_hash: hash.clone(),
-                    changed: changed_fields(&from.fields, &fields),
-                    fields: fields.clone(),
-                    warc: from.warc.clone(),
-                    reextracted: true,
-                };
-                ve.insert(version_key(url, number), enc(&v))?;
-                a.versions = number;
-                a.content_hash = hash.clone();
-                co.insert(content_key(&a.site, &hash), url.as_bytes())?;
-                ar.insert(url.as_bytes(), enc(&a))?;
-                Ok(number)
-            }),
+            (&self.articles, &self.touched, &self.versions, &self.content).transaction(
+                |(ar, to, ve, co)| {
+                    let art = (ar, to);
+                    let Some(mut a) = get_article(art, url)? else {
+                        return Err(ConflictableTransactionError::Abort(Box::new(
+                            Error::ArticleNotFound(url.to_string()),
+                        )));
+                    };
+                    let number = a.versions + 1;
+                    let v = VersionRecord {
+                        number,
+                        fetched_at: from.fetched_at,
+                        fetched_url: from.fetched_url.clone(),
+                        http_status: from.http_status,
+                        content_hash: hash.clone(),
+                        changed: changed_fields(&from.fields, &fields),
+                        fields: fields.clone(),
+                        warc: from.warc.clone(),
+                        reextracted: true,
+                    };
+                    ve.insert(version_key(url, number), enc(&v))?;
+                    a.versions = number;
+                    a.content_hash = hash.clone();
+                    co.insert(content_key(&a.site, &hash), url.as_bytes())?;
+                    put_article(art, url, &a)?;
+                    Ok(number)
+                },
+            ),
         )
     }
 
@@ -646,6 +700,95 @@ impl Store {
         Ok(self.meta.contains_key("seeding")?)
     }
 
+    /// Marks (or clears) that the current run has known articles left to revisit. They are
+    /// not queued: the run walks the articles for due ones (see
+    /// [`due_articles`](Self::due_articles)), so a run killed meanwhile has an empty queue
+    /// and this mark to say it is unfinished.
+    pub fn set_revisiting(&self, on: bool) -> Result<()> {
+        if on {
+            self.meta.insert("revisiting", &[])?;
+        } else {
+            self.meta.remove("revisiting")?;
+        }
+        Ok(())
+    }
+
+    /// Whether the current run stopped before it had revisited every due article.
+    pub fn revisiting(&self) -> Result<bool> {
+        Ok(self.meta.contains_key("revisiting")?)
+    }
+
+    /// The origins (`scheme://authority/`) that known articles are under, in key order:
+    /// one seek per origin, not a read of every article.
+    pub fn article_origins(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        let mut from: Vec<u8> = Vec::new();
+        while let Some(item) = self.articles.range(from.as_slice()..).next() {
+            let (key, _) = item?;
+            let origin = origin_prefix(&key);
+            out.push(String::from_utf8_lossy(origin).into_owned());
+            from = prefix_successor(origin);
+        }
+        Ok(out)
+    }
+
+    /// Known articles of one origin (see [`article_origins`](Self::article_origins)) due
+    /// for a revisit, for a run that walks the articles instead of queueing them: an
+    /// unchanged revisit, the common case of a recrawl, then writes its 18-byte [`Touch`]
+    /// and no queue entry, queue index or frontier record.
+    ///
+    /// Walks the origin's articles from key `from` (empty: its first), looks at no more than
+    /// `max_scan`, asks `step` about each (with its last fetch applied) that run `run` has
+    /// not queued or finished yet, and returns those taken with the key to go on from
+    /// (`None`: the walk is through the origin).
+    pub fn due_articles(
+        &self,
+        origin: &str,
+        from: &[u8],
+        max_scan: usize,
+        run: u64,
+        step: &mut dyn FnMut(&ArticleRecord) -> WalkStep,
+    ) -> Result<(Vec<FrontierEntry>, Option<Vec<u8>>)> {
+        let mut out = Vec::new();
+        let start = if from.is_empty() {
+            origin.as_bytes()
+        } else {
+            from
+        };
+        for (scanned, item) in self.articles.range(start..).enumerate() {
+            let (key, v) = item?;
+            if !key.starts_with(origin.as_bytes()) {
+                break;
+            }
+            if scanned >= max_scan {
+                return Ok((out, Some(key.to_vec())));
+            }
+            let a = self.touched_record(&key, &v)?;
+            let this_run = match self.frontier.get(&key)? {
+                Some(f) => dec::<FrontierEntry>(&key, &f)?.run == run,
+                None => false,
+            };
+            if this_run {
+                continue;
+            }
+            match step(&a) {
+                WalkStep::Skip => {}
+                WalkStep::Stop => return Ok((out, Some(key.to_vec()))),
+                WalkStep::Take => out.push(FrontierEntry {
+                    url: a.url,
+                    site: a.site,
+                    depth: 0,
+                    kind: crate::config::PageKind::Article,
+                    state: FrontierState::Queued,
+                    run,
+                    attempts: 0,
+                    last_error: None,
+                }),
+            }
+        }
+        Ok((out, None))
+    }
+
     /// Marks the current run complete (the queue is empty).
     pub fn finish_run(&self) -> Result<()> {
         self.meta.remove("run")?;
@@ -742,12 +885,13 @@ impl Store {
                 &self.queue_index,
                 &self.aliases,
                 &self.articles,
+                &self.touched,
             )
-                .transaction(|(f, q, qi, al, ar)| {
+                .transaction(|(f, q, qi, al, ar, to)| {
                     let mut n = 0;
                     let queue = (q, qi);
                     for (e, seq) in entries.iter().zip(&seqs) {
-                        if enqueue_one(f, queue, al, ar, e, *seq, policy)? {
+                        if enqueue_one(f, queue, al, (ar, to), e, *seq, policy)? {
                             n += 1;
                         }
                     }
@@ -772,7 +916,7 @@ impl Store {
                 continue;
             }
             if let Some(v) = self.frontier.get(url.as_bytes())? {
-                let entry: FrontierEntry = dec(url.as_bytes(), &v)?;
+                let entry = frontier_dec(&url, &v)?;
                 if accept(&entry) {
                     out.push(entry);
                 }
@@ -804,7 +948,7 @@ impl Store {
             let url = String::from_utf8_lossy(&url);
             if !skip(&url) {
                 if let Some(v) = self.frontier.get(url.as_bytes())? {
-                    let entry: FrontierEntry = dec(url.as_bytes(), &v)?;
+                    let entry = frontier_dec(&url, &v)?;
                     if accept(&entry) {
                         out.push(entry);
                     }
@@ -818,6 +962,11 @@ impl Store {
             }
         }
         Ok((out, None))
+    }
+
+    /// Whether `url` is in the queue.
+    pub fn is_queued(&self, url: &str) -> Result<bool> {
+        Ok(self.queue_index.contains_key(url.as_bytes())?)
     }
 
     /// Number of URLs still queued.
@@ -907,15 +1056,18 @@ impl Store {
             &self.queue_index,
             &self.aliases,
             &self.articles,
+            &self.touched,
             &self.versions,
             &self.content,
         );
-        tx_result(trees.transaction(|(f, q, qi, al, ar, ve, co)| {
+        tx_result(trees.transaction(|(f, q, qi, al, ar, to, ve, co)| {
             let queue = (q, qi);
+            let art = (ar, to);
             for (e, seq) in links.iter().zip(&seqs) {
-                enqueue_one(f, queue, al, ar, e, *seq, policy)?;
+                enqueue_one(f, queue, al, art, e, *seq, policy)?;
             }
             let key = entry.url.as_bytes();
+            let queued = qi.get(key)?.is_some();
             let mut done = entry.clone();
             done.run = policy.run;
             done.state = match commit {
@@ -926,7 +1078,12 @@ impl Store {
                 Commit::Failed { reason } => Some(reason.clone()),
                 _ => None,
             };
-            f.insert(key, enc(&done))?;
+            // A revisit of the walk that finds the article unchanged writes no frontier
+            // record: the article's last fetch says it is done this run.
+            let walked_unchanged = !queued && matches!(commit, Commit::NotModified { .. });
+            if !walked_unchanged {
+                f.insert(key, enc(&done))?;
+            }
             remove_from_queue(queue, &entry.url)?;
 
             let result = match commit {
@@ -938,7 +1095,8 @@ impl Store {
                     validators,
                 } => match article_key(al, &entry.url)? {
                     Some(url) => {
-                        if let Some(mut a) = get_article(ar, &url)? {
+                        if let Some(mut a) = get_article(art, &url)? {
+                            let before = a.clone();
                             a.last_seen = a.last_seen.max(*at);
                             a.fetches += 1;
                             a.last_status = *status;
@@ -950,7 +1108,7 @@ impl Store {
                                 a.etag = etag.clone();
                                 a.last_modified = last_modified.clone();
                             }
-                            ar.insert(url.as_bytes(), enc(&a))?;
+                            touch_article(art, &url, &before, &a)?;
                         }
                         CommitResult::Unchanged { url }
                     }
@@ -958,23 +1116,48 @@ impl Store {
                 },
                 Commit::Gone { at, status } => match article_key(al, &entry.url)? {
                     Some(url) => {
-                        if let Some(mut a) = get_article(ar, &url)? {
+                        if let Some(mut a) = get_article(art, &url)? {
+                            let before = a.clone();
                             if a.status != ArticleStatus::Gone {
                                 a.status = ArticleStatus::Gone;
                                 a.gone_since = Some(*at);
                             }
                             a.fetches += 1;
                             a.last_status = *status;
-                            ar.insert(url.as_bytes(), enc(&a))?;
+                            touch_article(art, &url, &before, &a)?;
                         }
                         CommitResult::Gone { url }
                     }
                     None => CommitResult::Done,
                 },
-                Commit::Article(fa) => commit_article(al, ar, ve, co, fa)?,
+                Commit::Article(fa) => commit_article(al, art, ve, co, fa)?,
             };
             Ok(result)
         }))
+    }
+
+    /// Decodes an article record and applies its overlay.
+    fn touched_record(&self, key: &[u8], v: &[u8]) -> Result<ArticleRecord> {
+        let mut a: ArticleRecord = dec(key, v)?;
+        if let Some(t) = self.touched.get(key)? {
+            Touch::decode(&String::from_utf8_lossy(key), &t)?.apply(&mut a);
+        }
+        Ok(a)
+    }
+
+    /// Overlay entries whose article record is missing (for `verify`).
+    pub fn check_touched(&self) -> Result<Vec<String>> {
+        let mut out = Vec::new();
+        for item in self.touched.iter() {
+            let (k, v) = item?;
+            let url = String::from_utf8_lossy(&k);
+            if !self.articles.contains_key(&k)? {
+                out.push(format!("last-fetch entry of {url} has no article record"));
+            } else if let Err(e) = Touch::decode(&url, &v) {
+                out.push(e.to_string());
+            }
+        }
+        Ok(out)
     }
 
     /// Every version of every article (for re-extraction and rebuilding).
@@ -996,13 +1179,55 @@ fn remove_from_queue((q, qi): QueueTrees<'_>, url: &str) -> std::result::Result<
     Ok(())
 }
 
+/// The `articles` tree and its `touched` overlay, inside a transaction.
+type ArticleTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree);
+
+/// An article record with what later unchanged fetches changed in it.
 fn get_article(
-    ar: &TransactionalTree,
+    (ar, to): ArticleTrees<'_>,
     url: &str,
 ) -> std::result::Result<Option<ArticleRecord>, TxError> {
-    match ar.get(url.as_bytes())? {
-        Some(v) => Ok(Some(tx_dec(url.as_bytes(), &v)?)),
-        None => Ok(None),
+    let Some(v) = ar.get(url.as_bytes())? else {
+        return Ok(None);
+    };
+    let mut a: ArticleRecord = tx_dec(url.as_bytes(), &v)?;
+    if let Some(t) = to.get(url.as_bytes())? {
+        Touch::decode(url, &t)
+            .map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))?
+            .apply(&mut a);
+    }
+    Ok(Some(a))
+}
+
+/// Writes a whole article record; it now holds what the overlay held.
+fn put_article(
+    (ar, to): ArticleTrees<'_>,
+    url: &str,
+    a: &ArticleRecord,
+) -> std::result::Result<(), TxError> {
+    ar.insert(url.as_bytes(), enc(a))?;
+    to.remove(url.as_bytes())?;
+    Ok(())
+}
+
+/// Writes `after`, an update of `before`: as a few bytes in the overlay when only what an
+/// unchanged fetch changes differs, else as a whole record.
+fn touch_article(
+    (ar, to): ArticleTrees<'_>,
+    url: &str,
+    before: &ArticleRecord,
+    after: &ArticleRecord,
+) -> std::result::Result<(), TxError> {
+    let mut rest = after.clone();
+    rest.last_seen = before.last_seen;
+    rest.fetches = before.fetches;
+    rest.last_status = before.last_status;
+    match Touch::of(after) {
+        Some(t) if rest == *before => {
+            to.insert(url.as_bytes(), &t.encode())?;
+            Ok(())
+        }
+        _ => put_article((ar, to), url, after),
     }
 }
 
@@ -1016,27 +1241,30 @@ fn enqueue_one(
     f: &TransactionalTree,
     (q, qi): QueueTrees<'_>,
     al: &TransactionalTree,
-    ar: &TransactionalTree,
+    ar: ArticleTrees<'_>,
     e: &FrontierEntry,
     seq: u64,
     policy: EnqueuePolicy,
 ) -> std::result::Result<bool, TxError> {
     let key = e.url.as_bytes();
+    let is_article = e.kind == crate::config::PageKind::Article;
+    // Known article, in a run that walks its due articles: the walk fetches it (under its
+    // own URL) if it is due. One lookup: every article page links to a dozen others.
+    if policy.revisit_walk && is_article && al.get(key)?.is_some() {
+        return Ok(false);
+    }
     if let Some(v) = f.get(key)? {
         let old: FrontierEntry = tx_dec(key, &v)?;
         if old.run == policy.run {
             return Ok(false);
         }
     }
-    if e.kind == crate::config::PageKind::Article {
+    if is_article && !policy.revisit_walk {
         if let Some(url) = article_key(al, &e.url)? {
             if let Some(a) = get_article(ar, &url)? {
                 if a.last_seen > policy.fresh_after && a.status == ArticleStatus::Live {
-                    // Known and fresh: remember we saw the link this run, fetch nothing.
-                    let mut seen = e.clone();
-                    seen.run = policy.run;
-                    seen.state = FrontierState::Done;
-                    f.insert(key, enc(&seen))?;
+                    // Known and fresh: nothing to fetch (and nothing to write: the next
+                    // link to it asks the article again).
                     return Ok(false);
                 }
             }
@@ -1053,7 +1281,7 @@ fn enqueue_one(
 
 fn commit_article(
     al: &TransactionalTree,
-    ar: &TransactionalTree,
+    ar: ArticleTrees<'_>,
     ve: &TransactionalTree,
     co: &TransactionalTree,
     fa: &FetchedArticle,
@@ -1202,7 +1430,7 @@ fn commit_article(
     if has_content {
         co.insert(content_key(&fa.site, &fa.content_hash), key.as_bytes())?;
     }
-    ar.insert(key.as_bytes(), enc(&article))?;
+    put_article(ar, &key, &article)?;
     Ok(result)
 }
 
@@ -1225,7 +1453,7 @@ impl ArticleStore for Store {
 
     fn article(&self, url: &str) -> Result<Option<ArticleRecord>> {
         match self.articles.get(url.as_bytes())? {
-            Some(v) => Ok(Some(dec(url.as_bytes(), &v)?)),
+            Some(v) => Ok(Some(self.touched_record(url.as_bytes(), &v)?)),
             None => Ok(None),
         }
     }
@@ -1247,7 +1475,7 @@ impl ArticleStore for Store {
     fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_> {
         Box::new(self.articles.iter().map(|r| {
             let (k, v) = r?;
-            dec(&k, &v)
+            self.touched_record(&k, &v)
         }))
     }
 }
@@ -1324,6 +1552,234 @@ mod tests {
             records < 24,
             "{records} records for 24 facts arriving together"
         );
+    }
+
+    fn entry(url: &str) -> FrontierEntry {
+        FrontierEntry {
+            url: url.into(),
+            site: "haiduong".into(),
+            depth: 1,
+            kind: crate::config::PageKind::Article,
+            state: FrontierState::Queued,
+            run: 1,
+            attempts: 0,
+            last_error: None,
+        }
+    }
+
+    fn policy(fresh_after: DateTime<Utc>) -> EnqueuePolicy {
+        EnqueuePolicy {
+            run: 1,
+            fresh_after,
+            revisit_walk: false,
+        }
+    }
+
+    /// Commits a first capture of `url` at `at` (the WARC pointer is not read).
+    fn new_article(store: &Store, url: &str, at: DateTime<Utc>) {
+        let fields = Extracted {
+            title: Some("Hội nghị Ban Chấp hành Đảng bộ tỉnh".into()),
+            body: format!("Sáng 20/11, Tỉnh ủy Hải Dương tổ chức hội nghị ({url})."),
+            ..Extracted::default()
+        };
+        let fa = FetchedArticle {
+            site: "haiduong".into(),
+            fetched_url: url.into(),
+            declared_canonical: None,
+            redirected_from: Vec::new(),
+            key_hint: None,
+            content_hash: crate::dedup::content_hash(&fields),
+            fields,
+            http_status: 200,
+            fetched_at: at,
+            warc: WarcPtr {
+                file: "luutru-test.warc.gz".into(),
+                offset: 0,
+                length: 1,
+                record_id: "<urn:uuid:0>".into(),
+                payload_digest: "sha1:TEST".into(),
+                target_uri: url.into(),
+                date: at,
+                original: None,
+            },
+            etag: Some("\"v1\"".into()),
+            last_modified: None,
+        };
+        store
+            .commit(&entry(url), &Commit::Article(Box::new(fa)), &[], policy(at))
+            .unwrap();
+    }
+
+    fn t(min: i64) -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2026-11-20T08:00:00Z")
+            .unwrap()
+            .to_utc()
+            + chrono::Duration::minutes(min)
+    }
+
+    #[test]
+    fn an_unchanged_fetch_writes_a_small_overlay_and_a_whole_write_folds_it_in() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let url = "http://tinhuy.test/tin-tuc/hoi-nghi-tinh-uy-123.html";
+        let entry = entry(url);
+        let policy = policy(t(0));
+        new_article(&store, url, t(0));
+        let record = store.articles.get(url).unwrap().unwrap();
+        let seen = |at: DateTime<Utc>, status: u16| Commit::NotModified {
+            at,
+            status,
+            validators: Some((Some("\"v1\"".into()), None)),
+        };
+
+        // Unchanged: the record stays as written, the overlay says what changed.
+        store
+            .commit(&entry, &seen(t(10), 304), &[], policy)
+            .unwrap();
+        store
+            .commit(&entry, &seen(t(20), 200), &[], policy)
+            .unwrap();
+        assert_eq!(store.articles.get(url).unwrap().unwrap(), record);
+        assert_eq!(store.touched.get(url).unwrap().unwrap().len(), 18);
+        let a = store.article(url).unwrap().unwrap();
+        assert_eq!((a.last_seen, a.fetches, a.last_status), (t(20), 3, 200));
+        assert_eq!(store.articles().next().unwrap().unwrap(), a);
+
+        // Gone: a whole record, with the overlay folded in and removed.
+        let gone = Commit::Gone {
+            at: t(30),
+            status: 404,
+        };
+        store.commit(&entry, &gone, &[], policy).unwrap();
+        assert!(store.touched.get(url).unwrap().is_none());
+        let a = store.article(url).unwrap().unwrap();
+        assert_eq!(a.status, ArticleStatus::Gone);
+        assert_eq!((a.last_seen, a.fetches, a.last_status), (t(20), 4, 404));
+
+        // Back (live again: a whole record), then unchanged again (the overlay).
+        store
+            .commit(&entry, &seen(t(40), 200), &[], policy)
+            .unwrap();
+        assert!(store.touched.get(url).unwrap().is_none());
+        assert_eq!(
+            store.article(url).unwrap().unwrap().status,
+            ArticleStatus::Live
+        );
+        // A new ETag is part of the record, not of the overlay.
+        let new_etag = Commit::NotModified {
+            at: t(50),
+            status: 200,
+            validators: Some((Some("\"v2\"".into()), None)),
+        };
+        store.commit(&entry, &new_etag, &[], policy).unwrap();
+        assert!(store.touched.get(url).unwrap().is_none());
+        store
+            .commit(&entry, &seen(t(60), 304), &[], policy)
+            .unwrap();
+        let a = store.article(url).unwrap().unwrap();
+        assert_eq!(
+            (a.last_seen, a.fetches, a.etag.as_deref()),
+            (t(60), 7, Some("\"v1\""))
+        );
+        assert_eq!(store.check_touched().unwrap(), Vec::<String>::new());
+
+        store
+            .touched
+            .insert("http://tinhuy.test/khong-co.html", &[0u8; 18])
+            .unwrap();
+        store.touched.insert(url, &[1u8; 5]).unwrap();
+        let problems = store.check_touched().unwrap();
+        assert_eq!(problems.len(), 2, "{problems:?}");
+        assert!(problems[0].contains("khong-co.html"), "{problems:?}");
+        assert!(problems[1].contains("5 bytes"), "{problems:?}");
+        assert!(
+            store.article(url).is_err(),
+            "a damaged overlay is an error, not a guess"
+        );
+    }
+
+    #[test]
+    fn origins_of_keys_and_the_keys_after_a_prefix() {
+        assert_eq!(
+            origin_prefix(b"https://baohaiduong.vn/chinh-tri/a-1.html"),
+            b"https://baohaiduong.vn/"
+        );
+        assert_eq!(
+            origin_prefix(b"http://127.0.0.2:8080/"),
+            b"http://127.0.0.2:8080/"
+        );
+        assert_eq!(origin_prefix(b"khong-phai-url"), b"khong-phai-url");
+        assert_eq!(prefix_successor(b"http://a.vn/"), b"http://a.vn0");
+        assert_eq!(prefix_successor(&[b'a', 0xFF]), b"b");
+        assert_eq!(prefix_successor(&[0xFF]), vec![0xFF, 0xFF]);
+    }
+
+    #[test]
+    fn walks_find_each_origin_and_its_due_articles_and_stop_where_asked() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let a = |i: u32| format!("http://127.0.0.2:8080/tin-tuc/bai-{i:02}.html");
+        let b = |i: u32| format!("https://tinhuy.test/tin-tuc/bai-{i:02}.html");
+        for i in 0..10 {
+            // Every other article of origin A is fresh (fetched after t(100)).
+            new_article(&store, &a(i), if i % 2 == 0 { t(0) } else { t(200) });
+            new_article(&store, &b(i), t(0));
+        }
+        assert_eq!(
+            store.article_origins().unwrap(),
+            vec!["http://127.0.0.2:8080/", "https://tinhuy.test/"]
+        );
+        let due = |a: &ArticleRecord| a.last_seen <= t(100);
+        let urls = |v: &[FrontierEntry]| v.iter().map(|e| e.url.clone()).collect::<Vec<_>>();
+
+        // Origin A: the five due ones, and nothing of origin B.
+        let (got, next) = store
+            .due_articles("http://127.0.0.2:8080/", &[], 100, 2, &mut |r| {
+                if due(r) {
+                    WalkStep::Take
+                } else {
+                    WalkStep::Skip
+                }
+            })
+            .unwrap();
+        assert_eq!(urls(&got), (0..10).step_by(2).map(a).collect::<Vec<_>>());
+        assert_eq!(next, None);
+
+        // Origin B, three at a time: Stop keeps the article for the next look.
+        let mut from = Vec::new();
+        let mut all = Vec::new();
+        for _ in 0..10 {
+            let mut taken = 0;
+            let (got, next) = store
+                .due_articles("https://tinhuy.test/", &from, 100, 2, &mut |_| {
+                    taken += 1;
+                    if taken > 3 {
+                        WalkStep::Stop
+                    } else {
+                        WalkStep::Take
+                    }
+                })
+                .unwrap();
+            all.extend(urls(&got));
+            match next {
+                Some(n) => from = n,
+                None => break,
+            }
+        }
+        assert_eq!(all, (0..10).map(b).collect::<Vec<_>>());
+
+        // An article this run already queued or finished is not offered again.
+        let run2 = EnqueuePolicy {
+            run: 2,
+            ..policy(t(0))
+        };
+        store
+            .commit(&entry(&b(0)), &Commit::Listing, &[], run2)
+            .unwrap();
+        let (got, _) = store
+            .due_articles("https://tinhuy.test/", &[], 3, 2, &mut |_| WalkStep::Take)
+            .unwrap();
+        assert_eq!(urls(&got), vec![b(1), b(2)], "looks at no more than 3");
     }
 
     #[test]
