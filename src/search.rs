@@ -76,7 +76,7 @@ const MAX_TOKEN_BYTES: usize = 64;
 /// Memory of the one indexing thread (tantivy needs at least 15 MB). The index is updated
 /// at the end of every crawl, in the crawl's process, so this adds to the crawl's peak
 /// resident memory, plus what tantivy uses outside its budget.
-const WRITER_MEMORY_BYTES: usize = 24 << 20;
+const WRITER_MEMORY_BYTES: usize = 15_000_000;
 /// One thread: indexing the articles a crawl changed takes seconds, and every thread
 /// would have a budget of its own.
 const WRITER_THREADS: usize = 1;
@@ -928,6 +928,29 @@ pub struct SearchIndex {
     created: bool,
 }
 
+/// Compression level of the index's stored fields (zstd; tantivy's default is lz4).
+pub const DOCSTORE_ZSTD_LEVEL: i32 = 9;
+/// Bytes of stored fields compressed together. Article texts share most of their words, so
+/// a block of a dozen articles compresses far better than tantivy's default 16 KiB; a hit
+/// costs one block's decompression, next to nothing for a page of results.
+pub const DOCSTORE_BLOCK_BYTES: usize = 128 * 1024;
+
+/// A new, empty index with luutru's schema and stored-field settings (an index made by an
+/// older luutru keeps the settings it was made with: tantivy reads both).
+fn create_index(dir: &Path, schema: Schema) -> tantivy::Result<Index> {
+    let settings = tantivy::IndexSettings {
+        docstore_compression: tantivy::store::Compressor::Zstd(tantivy::store::ZstdCompressor {
+            compression_level: Some(DOCSTORE_ZSTD_LEVEL),
+        }),
+        docstore_blocksize: DOCSTORE_BLOCK_BYTES,
+        ..tantivy::IndexSettings::default()
+    };
+    tantivy::IndexBuilder::new()
+        .schema(schema)
+        .settings(settings)
+        .create_in_dir(dir)
+}
+
 impl SearchIndex {
     /// Opens the index of the store in `store_dir`, creating an empty one if missing. An
     /// index built with another schema (another luutru version) is replaced by an empty one,
@@ -960,11 +983,11 @@ impl SearchIndex {
                 std::fs::remove_dir_all(&dir).map_err(io_err)?;
                 std::fs::create_dir_all(&dir).map_err(io_err)?;
                 created = true;
-                Index::create_in_dir(&dir, wanted).map_err(ti_err)?
+                create_index(&dir, wanted).map_err(ti_err)?
             }
         } else {
             created = true;
-            Index::create_in_dir(&dir, wanted).map_err(ti_err)?
+            create_index(&dir, wanted).map_err(ti_err)?
         };
         index.tokenizers().register(TOKENIZER, FoldingTokenizer);
         index.tokenizers().register(PAIR_TOKENIZER, PairTokenizer);
