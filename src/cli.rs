@@ -390,12 +390,31 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             };
             drop(stdout);
             let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
+            release_free_memory();
             // Keep the full-text index current; a failure here loses nothing (the changed
             // articles stay listed and the next query or `reindex` catches up).
             let indexed = crate::search::SearchIndex::open(store.dir())
                 .and_then(|mut index| query::refresh_index(&store, &mut index));
             if let Err(e) = indexed {
                 tracing::warn!("search index not updated: {e}");
+            }
+            // A run's rewrites leave sled's log well over its live records; give the space
+            // back when it has doubled (not after a Ctrl-C: the user wants out).
+            if !summary.interrupted {
+                if let Ok(store) = Arc::try_unwrap(store) {
+                    release_free_memory();
+                    match store.compact(false) {
+                        Ok((_, Some(c))) => tracing::info!(
+                            before = c.before,
+                            after = c.after,
+                            records = c.records,
+                            "database compacted"
+                        ),
+                        Ok((_, None)) => {}
+                        // Nothing is lost: the old database stays until the copy is whole.
+                        Err(e) => tracing::warn!("database not compacted: {e}"),
+                    }
+                }
             }
             let mut stdout = std::io::stdout().lock();
             print_summary(&summary, args.json, &mut stdout)?;
@@ -715,6 +734,17 @@ fn write_text(v: &ArticleView, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{s}\n")?;
     }
     writeln!(out, "{}", v.body)
+}
+
+/// Hands memory the crawl freed back to the OS before the index update allocates its own:
+/// glibc keeps freed heap for reuse, so the two phases' peaks would add up in the RSS.
+fn release_free_memory() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the OS; it takes glibc's own
+    // locks and is safe to call from any thread at any time.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 fn print_summary(s: &RunSummary, json: bool, out: &mut dyn Write) -> Result<()> {

@@ -10,6 +10,7 @@
 //! | `queue`    | u64 sequence (big-endian)   | canonical URL still to fetch this run   |
 //! | `queue_index` | canonical URL            | its `queue` key                         |
 //! | `articles` | canonical article URL       | [`model::ArticleRecord`]                |
+//! | `touched`  | canonical article URL       | [`model::Touch`]: what unchanged fetches changed since the record was written |
 //! | `versions` | [`model::version_key`]      | [`model::VersionRecord`]                |
 //! | `aliases`  | any canonical URL seen      | canonical article URL                   |
 //! | `content`  | [`model::content_key`]      | canonical article URL                   |
@@ -19,7 +20,10 @@
 //! | `search_pending` | canonical article URL | (empty): changed since the search index was updated |
 //!
 //! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
-//! process at a time own a store.
+//! process at a time own a store. sled never gives back the space of overwritten records
+//! on its own terms fast enough (a first crawl leaves `db/` at about three times its live
+//! records): [`Store::compact`] copies the live records into a fresh database and swaps it
+//! in, when that is worth it.
 //!
 //! Everything a page changes (its article, version, aliases, the links it queued, its own
 //! frontier state) is written in one sled transaction after its WARC record is on disk, so
@@ -29,8 +33,11 @@
 //! Parts: [`Store`] (the sled + WARC implementation), the read-side trait [`ArticleStore`]
 //! that query, show and export use, and [`Commit`] / [`CommitResult`] for one page.
 
+mod compact;
 pub mod model;
 pub mod warc;
+
+pub use compact::{Compaction, COMPACT_MIN_BYTES, COMPACT_RATIO};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -362,12 +369,21 @@ impl Store {
     /// Opens (creating if needed) the store at `dir` for `command` (recorded in the lock
     /// file so a second process can say who holds the store).
     pub fn open(dir: &Path, command: &str) -> Result<Store> {
+        std::fs::create_dir_all(dir.join("warc")).map_err(|e| Error::OpenStore {
+            path: dir.to_path_buf(),
+            message: e.to_string(),
+        })?;
+        let lock = take_lock(dir, command)?;
+        Store::open_locked(dir, lock)
+    }
+
+    /// Opens the store at `dir`, whose lock `lock` is held.
+    fn open_locked(dir: &Path, lock: std::fs::File) -> Result<Store> {
         let open_err = |message: String| Error::OpenStore {
             path: dir.to_path_buf(),
             message,
         };
-        std::fs::create_dir_all(dir.join("warc")).map_err(|e| open_err(e.to_string()))?;
-        let lock = take_lock(dir, command)?;
+        compact::recover(dir)?;
         let db = sled::Config::new()
             .path(dir.join("db"))
             .cache_capacity(DEFAULT_CACHE_BYTES)

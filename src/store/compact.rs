@@ -1,0 +1,374 @@
+//! Compaction of the sled database: the live records copied into a fresh database, which
+//! then replaces the old one.
+//!
+//! sled 0.34 is log-structured: every write appends, and a segment's space comes back only
+//! once most of it is garbage. A first crawl writes each page's records several times
+//! (queued, fetched, linked to), which leaves `db/` at about three times the size of its
+//! live records, and nothing in sled's configuration changes that. A copy is about 1.7
+//! times the live records.
+//!
+//! The swap is crash-safe in the usual way: the copy is built in `db.compact/` and flushed;
+//! `db.compact.done` is written; `db/` is renamed to `db.old/` and `db.compact/` to `db/`;
+//! the marker and `db.old/` are removed. [`recover`] (run whenever a store is opened)
+//! finishes or undoes whatever a kill interrupted: without the marker the copy is
+//! incomplete and is dropped; with it the copy is complete and is put in place. Either way
+//! the database is one whole copy (and `reindex-db` can rebuild it from the WARC files).
+//!
+//! Parts: [`Store::compact`], [`Compaction`], [`recover`], [`COMPACT_RATIO`],
+//! [`COMPACT_MIN_BYTES`].
+
+use std::path::Path;
+
+use super::Store;
+use crate::{Error, Result};
+
+/// A database is compacted once it is this many times the size it had after its last
+/// compaction (the first time: any size over [`COMPACT_MIN_BYTES`]).
+pub const COMPACT_RATIO: u64 = 2;
+/// Databases smaller than this are left as they are: the copy would gain little.
+pub const COMPACT_MIN_BYTES: u64 = 32 << 20;
+/// Records copied per sled batch.
+const COPY_BATCH: usize = 1000;
+/// `meta` key: the database's size on disk right after its last compaction (u64, BE).
+const COMPACTED_SIZE_KEY: &str = "compacted_size";
+
+/// What a compaction did.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Compaction {
+    /// Size of `db/` on disk before and after.
+    pub before: u64,
+    pub after: u64,
+    /// Records copied (all trees).
+    pub records: u64,
+}
+
+fn io_err(dir: &Path, what: &str, e: impl std::fmt::Display) -> Error {
+    Error::OpenStore {
+        path: dir.to_path_buf(),
+        message: format!("compacting the database: {what}: {e}"),
+    }
+}
+
+/// Finishes or undoes a compaction that a kill interrupted (see the module header).
+pub(super) fn recover(dir: &Path) -> Result<()> {
+    let db = dir.join("db");
+    let copy = dir.join("db.compact");
+    let done = dir.join("db.compact.done");
+    let old = dir.join("db.old");
+    let err = |what: &str, e: std::io::Error| io_err(dir, what, e);
+    if done.exists() {
+        if copy.exists() {
+            if db.exists() {
+                if old.exists() {
+                    std::fs::remove_dir_all(&old).map_err(|e| err("removing db.old", e))?;
+                }
+                std::fs::rename(&db, &old).map_err(|e| err("moving db aside", e))?;
+            }
+            std::fs::rename(&copy, &db).map_err(|e| err("putting the copy in place", e))?;
+            sync_dir(dir);
+        }
+        std::fs::remove_file(&done).map_err(|e| err("removing db.compact.done", e))?;
+    } else if copy.exists() {
+        std::fs::remove_dir_all(&copy).map_err(|e| err("removing an incomplete copy", e))?;
+    }
+    if old.exists() && db.exists() {
+        std::fs::remove_dir_all(&old).map_err(|e| err("removing db.old", e))?;
+    }
+    Ok(())
+}
+
+/// Makes renames inside `dir` durable (best effort: not every platform can fsync a
+/// directory, and the marker protocol holds without it).
+fn sync_dir(dir: &Path) {
+    if let Ok(d) = std::fs::File::open(dir) {
+        let _ = d.sync_all();
+    }
+}
+
+impl Store {
+    /// Size of the database's files on disk.
+    pub fn db_bytes(&self) -> Result<u64> {
+        Ok(self.db.size_on_disk()?)
+    }
+
+    /// Compacts the database if it has grown to [`COMPACT_RATIO`] times its size after
+    /// the last compaction (and is over [`COMPACT_MIN_BYTES`]), or always with `force`.
+    /// Takes the store (sled must be closed to swap its directory) and gives it back,
+    /// reopened, with what was done.
+    pub fn compact(self, force: bool) -> Result<(Store, Option<Compaction>)> {
+        let before = self.db_bytes()?;
+        let last = self
+            .meta
+            .get(COMPACTED_SIZE_KEY)?
+            .and_then(|v| <[u8; 8]>::try_from(v.as_ref()).ok())
+            .map(u64::from_be_bytes)
+            .unwrap_or(0);
+        if !force && (before < COMPACT_MIN_BYTES || before < last.saturating_mul(COMPACT_RATIO)) {
+            return Ok((self, None));
+        }
+        self.flush()?;
+        let dir = self.dir.clone();
+        let copy_dir = dir.join("db.compact");
+        if copy_dir.exists() {
+            std::fs::remove_dir_all(&copy_dir)
+                .map_err(|e| io_err(&dir, "removing an old copy", e))?;
+        }
+        // Close everything but the database handle and the lock: sled closes its files when
+        // the last tree is dropped.
+        let (db, lock) = {
+            let Store {
+                dir: _,
+                db,
+                meta,
+                frontier,
+                queue,
+                queue_index,
+                articles,
+                touched,
+                versions,
+                aliases,
+                content,
+                payloads,
+                runs,
+                search_pending,
+                near,
+                warc,
+                seen: _,
+                seen_written: _,
+                _lock,
+            } = self;
+            drop((
+                meta,
+                frontier,
+                queue,
+                queue_index,
+                articles,
+                touched,
+                versions,
+                aliases,
+                content,
+                payloads,
+                runs,
+                search_pending,
+                near,
+                warc,
+            ));
+            (db, _lock)
+        };
+        // Reopened with a small cache: sled's in-memory nodes are several times the cache
+        // setting, and the copy reads each node once.
+        drop(db);
+        let db = open_db(&dir.join("db"))?;
+        let records = copy_db(&db, &copy_dir)?;
+        drop(db);
+        let after = dir_bytes(&copy_dir);
+        {
+            // Recorded in the copy itself, so the next decision compares with this size.
+            let copy = open_db(&copy_dir)?;
+            copy.open_tree("meta")?
+                .insert(COMPACTED_SIZE_KEY, &after.to_be_bytes())?;
+            copy.flush()?;
+        }
+        let done = dir.join("db.compact.done");
+        std::fs::File::create(&done)
+            .and_then(|f| f.sync_all())
+            .map_err(|e| io_err(&dir, "writing db.compact.done", e))?;
+        sync_dir(&dir);
+        recover(&dir)?;
+        let store = Store::open_locked(&dir, lock)?;
+        let after = store.db_bytes()?;
+        Ok((
+            store,
+            Some(Compaction {
+                before,
+                after,
+                records,
+            }),
+        ))
+    }
+}
+
+/// Cache of the old database and of the copy while copying: each node is read once and
+/// written once, in key order.
+const COPY_CACHE_BYTES: u64 = 4 << 20;
+
+fn open_db(path: &Path) -> Result<sled::Db> {
+    sled::Config::new()
+        .path(path)
+        .cache_capacity(COPY_CACHE_BYTES)
+        .open()
+        .map_err(|e| io_err(path, "opening", e))
+}
+
+/// Copies every tree of `db` into a new database at `to`; returns the records copied.
+fn copy_db(db: &sled::Db, to: &Path) -> Result<u64> {
+    let copy = open_db(to)?;
+    let mut records = 0;
+    for name in db.tree_names() {
+        let from = db.open_tree(&name)?;
+        let into = copy.open_tree(&name)?;
+        let mut batch = sled::Batch::default();
+        let mut n = 0;
+        for kv in from.iter() {
+            let (k, v) = kv?;
+            batch.insert(k, v);
+            n += 1;
+            if n == COPY_BATCH {
+                into.apply_batch(std::mem::take(&mut batch))?;
+                records += n as u64;
+                n = 0;
+            }
+        }
+        into.apply_batch(batch)?;
+        records += n as u64;
+    }
+    copy.flush()?;
+    Ok(records)
+}
+
+/// Bytes of the files under `dir` (sled's size_on_disk needs an open database).
+fn dir_bytes(dir: &Path) -> u64 {
+    fn walk(p: &Path) -> u64 {
+        match std::fs::read_dir(p) {
+            Ok(entries) => entries
+                .flatten()
+                .map(|e| match e.file_type() {
+                    Ok(t) if t.is_dir() => walk(&e.path()),
+                    _ => e.metadata().map(|m| m.len()).unwrap_or(0),
+                })
+                .sum(),
+            Err(_) => 0,
+        }
+    }
+    walk(dir)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::store::ArticleStore;
+
+    /// A tree's name and its records.
+    type TreeContents = (Vec<u8>, Vec<(Vec<u8>, Vec<u8>)>);
+
+    /// Every tree's records, for comparing two databases.
+    fn contents(store: &Store) -> Vec<TreeContents> {
+        let mut names = store.db.tree_names();
+        names.sort();
+        names
+            .into_iter()
+            .filter(|n| n.as_ref() != b"__sled__default")
+            .map(|n| {
+                let t = store.db.open_tree(&n).unwrap();
+                let kvs = t
+                    .iter()
+                    .map(|kv| {
+                        let (k, v) = kv.unwrap();
+                        (k.to_vec(), v.to_vec())
+                    })
+                    .filter(|(k, _)| k.as_slice() != COMPACTED_SIZE_KEY.as_bytes())
+                    .collect();
+                (n.to_vec(), kvs)
+            })
+            .collect()
+    }
+
+    /// A store whose database is mostly overwritten records.
+    fn churned_store(dir: &Path) -> Store {
+        let store = Store::open(dir, "test").unwrap();
+        for round in 0..6u32 {
+            for i in 0..2000u32 {
+                let value = format!(
+                    "{{\"vòng\":{round},\"bài\":{i},\"nội dung\":\"{}\"}}",
+                    "Hải Dương ".repeat(40)
+                );
+                store
+                    .runs
+                    .insert(
+                        format!("http://tinhuy.test/bai-{i:05}.html"),
+                        value.as_bytes(),
+                    )
+                    .unwrap();
+            }
+            store.flush().unwrap();
+        }
+        store
+    }
+
+    #[test]
+    fn compaction_keeps_every_record_and_gives_back_the_space() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = churned_store(dir.path());
+        let before = contents(&store);
+        let size = store.db_bytes().unwrap();
+        let (store, done) = store.compact(true).unwrap();
+        let done = done.expect("forced");
+        assert_eq!(done.before, size);
+        assert!(done.after < done.before, "{done:?}");
+        assert_eq!(contents(&store), before);
+        assert!(store.articles().next().is_none());
+        // Under the ratio now: a second call does nothing.
+        let (store, again) = store.compact(false).unwrap();
+        assert_eq!(again, None);
+        drop(store);
+        // No leftovers; the store reopens (the lock was held throughout and is free now).
+        for leftover in ["db.compact", "db.compact.done", "db.old"] {
+            assert!(
+                !dir.path().join(leftover).exists(),
+                "{leftover} left behind"
+            );
+        }
+        let store = Store::open(dir.path(), "test").unwrap();
+        assert_eq!(contents(&store), before);
+    }
+
+    #[test]
+    fn a_compaction_killed_at_any_step_leaves_one_whole_database() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = churned_store(dir.path());
+        let before = contents(&store);
+        drop(store);
+        let d = dir.path();
+        let db = d.join("db");
+        let copy = d.join("db.compact");
+        let done = d.join("db.compact.done");
+        let old = d.join("db.old");
+        let make_copy = || {
+            let from = open_db(&db).unwrap();
+            copy_db(&from, &copy).unwrap();
+        };
+        let check = |step: &str| {
+            let store = Store::open(d, "test").unwrap();
+            assert_eq!(contents(&store), before, "after a kill {step}");
+            drop(store);
+            for leftover in [&copy, &done, &old] {
+                assert!(
+                    !leftover.exists(),
+                    "after a kill {step}: {leftover:?} remains"
+                );
+            }
+        };
+
+        // Killed while copying: a partial copy, no marker.
+        std::fs::create_dir_all(&copy).unwrap();
+        std::fs::write(copy.join("db"), b"half a copy").unwrap();
+        check("while copying");
+
+        // Killed after the marker, before the first rename.
+        make_copy();
+        std::fs::File::create(&done).unwrap();
+        check("after the marker");
+
+        // Killed between the two renames.
+        make_copy();
+        std::fs::File::create(&done).unwrap();
+        std::fs::rename(&db, &old).unwrap();
+        check("between the renames");
+
+        // Killed after the swap, before db.old was removed.
+        make_copy();
+        std::fs::rename(&db, &old).unwrap();
+        std::fs::rename(&copy, &db).unwrap();
+        check("before the old copy was removed");
+    }
+}
