@@ -929,7 +929,7 @@ pub struct SearchIndex {
 }
 
 /// Compression level of the index's stored fields (zstd; tantivy's default is lz4).
-pub const DOCSTORE_ZSTD_LEVEL: i32 = 9;
+pub const DOCSTORE_ZSTD_LEVEL: i32 = 3;
 /// Bytes of stored fields compressed together. Article texts share most of their words, so
 /// a block of a dozen articles compresses far better than tantivy's default 16 KiB; a hit
 /// costs one block's decompression, next to nothing for a page of results.

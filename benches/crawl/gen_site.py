@@ -90,6 +90,9 @@ for _, _w in _POOL:
     _acc += _w
     CUM.append(_acc)
 EPOCH = datetime(2016, 1, 4, 7, 30)
+# Publication dates are spread over this span whatever the number of articles: luutru
+# rightly rejects dates in the future, and a fixed step would run past today at 100,000.
+SPAN_HOURS = (datetime(2026, 6, 30) - EPOCH).total_seconds() / 3600 - 3
 
 
 def fold(text):
@@ -113,11 +116,12 @@ def paragraph(rng):
     return " ".join(sentence(rng) for _ in range(rng.randint(2, 6)))
 
 
-def article_meta(i):
-    """Title, date and category of article i, without generating its body."""
+def article_meta(i, n):
+    """Title, date and category of article i of n, without generating its body."""
     rng = random.Random(i * 7919)
     title = sentence(rng, 8, 16).rstrip(".")
-    when = EPOCH + timedelta(hours=3 * i + rng.randint(0, 2), minutes=rng.randint(0, 59))
+    hours = SPAN_HOURS * i / n + rng.randint(0, 2)
+    when = EPOCH + timedelta(hours=hours, minutes=rng.randint(0, 59))
     cat = CATEGORIES[i % len(CATEGORIES)]
     return title, when, cat, f"/news/{cat[0]}/{slugify(title)}-{i}.html"
 
@@ -396,7 +400,7 @@ def write_articles(chunk):
 
 def main():
     root, n = sys.argv[1], int(sys.argv[2])
-    metas = [None] + [article_meta(i) for i in range(1, n + 1)]
+    metas = [None] + [article_meta(i, n) for i in range(1, n + 1)]
     _JOB.update(root=root, n=n, metas=metas)
     chunks = [range(s, min(n, s + 499) + 1) for s in range(1, n + 1, 500)]
     # fork start method: workers inherit the metadata instead of receiving it pickled.
