@@ -82,6 +82,10 @@ pub enum Command {
     ReindexDb,
     /// Check the store: every version's WARC record and digests, hashes, aliases, queue.
     Verify,
+    /// Copy the database's live records into a fresh one and swap it in: sled keeps
+    /// overwritten records on disk (a first crawl leaves store/db at about three times its
+    /// live records). Needs memory of the order of the database's live size.
+    CompactDb,
     /// Export articles (or every version) as WARC, JSON lines or CSV, streaming.
     Export(ExportArgs),
     /// Rebuild the full-text search index (store/index) from the database.
@@ -398,24 +402,6 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             if let Err(e) = indexed {
                 tracing::warn!("search index not updated: {e}");
             }
-            // A run's rewrites leave sled's log well over its live records; give the space
-            // back when it has doubled (not after a Ctrl-C: the user wants out).
-            if !summary.interrupted {
-                if let Ok(store) = Arc::try_unwrap(store) {
-                    release_free_memory();
-                    match store.compact(false) {
-                        Ok((_, Some(c))) => tracing::info!(
-                            before = c.before,
-                            after = c.after,
-                            records = c.records,
-                            "database compacted"
-                        ),
-                        Ok((_, None)) => {}
-                        // Nothing is lost: the old database stays until the copy is whole.
-                        Err(e) => tracing::warn!("database not compacted: {e}"),
-                    }
-                }
-            }
             let mut stdout = std::io::stdout().lock();
             print_summary(&summary, args.json, &mut stdout)?;
             Ok(if summary.interrupted {
@@ -621,6 +607,21 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                 stdout,
                 "rebuilt from {} WARC record(s): {} article(s), {} later version(s), {} unchanged fetch(es), {} gone, {} out of scope, {} damaged",
                 stats.records, stats.articles, stats.versions, stats.unchanged, stats.gone, stats.out_of_scope, stats.damaged
+            )
+            .map_err(Error::WriteOutput)?;
+            Ok(EXIT_OK)
+        }
+        Command::CompactDb => {
+            let store = cli.open_existing_store()?;
+            let started = std::time::Instant::now();
+            let (_, c) = store.compact()?;
+            writeln!(
+                stdout,
+                "compacted the database: {:.1} MB -> {:.1} MB ({} records) in {:.1} s",
+                c.before as f64 / 1e6,
+                c.after as f64 / 1e6,
+                c.records,
+                started.elapsed().as_secs_f64()
             )
             .map_err(Error::WriteOutput)?;
             Ok(EXIT_OK)

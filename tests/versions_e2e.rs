@@ -638,6 +638,37 @@ fn a_recrawl_stopped_by_max_pages_goes_on_with_the_rest() {
     );
 }
 
+/// `compact-db` swaps in a fresh copy of the database: every query answers the same,
+/// `verify` passes, and the next crawl carries on.
+#[test]
+fn compact_db_keeps_the_store_as_it_was() {
+    let lab = Lab::new(72, &["tinhuy", "nukeviet"], &[]);
+    lab.crawl(&[]);
+    lab.set_day(2);
+    lab.crawl(&["--revisit-all"]);
+    let before = run_with(&lab.config, &["query", "--format", "jsonl"]);
+    assert_eq!(before.code, 0, "{before}");
+    let r = run_with(&lab.config, &["compact-db"]);
+    assert_eq!(r.code, 0, "{r}");
+    assert!(r.stdout.contains("compacted the database"), "{r}");
+    let after = run_with(&lab.config, &["query", "--format", "jsonl"]);
+    assert_eq!(
+        after.stdout, before.stdout,
+        "the same store after compaction"
+    );
+    let v = run_with(&lab.config, &["verify"]);
+    assert_eq!(v.code, 0, "{v}");
+    for leftover in ["db.compact", "db.compact.done", "db.old"] {
+        assert!(
+            !lab.store().join(leftover).exists(),
+            "{leftover} left behind"
+        );
+    }
+    let next = lab.crawl(&["--revisit-all"]);
+    assert_eq!(s(&next, "outcome"), "completed", "{next}");
+    assert_eq!(n(&next, "new_versions"), 0, "{next}");
+}
+
 // ------------------------------------------------------------------ 11. reindex-db
 
 /// Crawls every fixture site on days 1 and 2, deletes `store/db`, runs `reindex-db`, and

@@ -8,7 +8,8 @@
 #
 # Steps: build luutru (release); generate the site (cached under target/bench-crawl/); start
 # nginx on 127.0.0.1:PORT (installed from Debian packages with apt-get when missing); time a
-# first crawl into a fresh store and a recrawl with --revisit-all under /usr/bin/time -v;
+# first crawl into a fresh store, `compact-db`, and a recrawl with --revisit-all under
+# /usr/bin/time -v;
 # then Scrapy (pip, in a venv under target/bench-crawl/) over the same site; print the
 # figures and the ratios. Everything it writes stays under target/bench-crawl/.
 set -euo pipefail
@@ -173,6 +174,11 @@ FIRST_LINE=$(report first)
 mb() { du -sb "$1" 2>/dev/null | awk '{ printf "%.0f", $1 / 1e6 }'; }
 bytes() { du -sb "$1" | cut -f1; }
 STORE1="$(bytes "$RUN/store") $(mb "$RUN/store/warc") $(mb "$RUN/store/db") $(mb "$RUN/store/index")"
+say "luutru: compact-db (maintenance, not part of the crawl: sled's live records into a fresh database)"
+(cd "$RUN" && /usr/bin/time -v -o "$RUN/compact.time" "$LUUTRU" --config crawl.toml compact-db \
+    > "$RUN/compact.out" 2> "$RUN/compact.log") || { echo "compact-db failed; see $RUN/compact.log" >&2; exit 1; }
+COMPACT_LINE="compact-db: $(cat "$RUN/compact.out"), peak RSS $(( $(field 'Maximum resident set size' "$RUN/compact.time") / 1024 )) MB"
+STORE_C=$(bytes "$RUN/store")
 WARC1=$(bytes "$RUN/store/warc"); DB1=$(bytes "$RUN/store/db")
 say "luutru: recrawl, every article revisited (--revisit-all), all unchanged"
 crawl recrawl --revisit-all
@@ -236,6 +242,8 @@ s1, w1, d1, i1 = "$STORE1".split()
 s1 = int(s1)
 print(f"store:      after the first crawl {s1 / 1e6:.0f} MB (warc {w1} MB, db {d1} MB, index {i1} MB): "
       f"{s1 / articles / 1000:.1f} kB per article, {s1 / downloaded * 100:.1f}% of the {downloaded / 1e6:.0f} MB fetched")
+print("$COMPACT_LINE")
+print(f"            after compact-db {$STORE_C / 1e6:.0f} MB: {$STORE_C / downloaded * 100:.1f}% of the HTML fetched")
 print(f"            after the recrawl {store / 1e6:.0f} MB (warc $(mb "$STORE/warc") MB, db $(mb "$STORE/db") MB, index $(mb "$STORE/index") MB)")
 warc_added, db_added = $(bytes "$STORE/warc") - $WARC1, $(bytes "$STORE/db") - $DB1
 print(f"recrawl:    added {warc_added / articles:.0f} WARC + {db_added / articles:.0f} db bytes per unchanged article "

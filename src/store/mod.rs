@@ -22,8 +22,8 @@
 //! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
 //! process at a time own a store. sled never gives back the space of overwritten records
 //! on its own terms fast enough (a first crawl leaves `db/` at about three times its live
-//! records): [`Store::compact`] copies the live records into a fresh database and swaps it
-//! in, when that is worth it.
+//! records): [`Store::compact`] (`luutru compact-db`) copies the live records into a fresh
+//! database and swaps it in.
 //!
 //! Everything a page changes (its article, version, aliases, the links it queued, its own
 //! frontier state) is written in one sled transaction after its WARC record is on disk, so
@@ -37,7 +37,7 @@ mod compact;
 pub mod model;
 pub mod warc;
 
-pub use compact::{Compaction, COMPACT_MIN_BYTES, COMPACT_RATIO};
+pub use compact::Compaction;
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
