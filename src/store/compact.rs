@@ -102,43 +102,10 @@ impl Store {
         // Close everything but the database handle and the lock: sled closes its files when
         // the last tree is dropped.
         let (db, lock) = {
-            let Store {
-                dir: _,
-                db,
-                meta,
-                frontier,
-                queue,
-                queue_index,
-                articles,
-                touched,
-                versions,
-                aliases,
-                content,
-                payloads,
-                runs,
-                search_pending,
-                near,
-                warc,
-                seen: _,
-                seen_written: _,
-                _lock,
-            } = self;
-            drop((
-                meta,
-                frontier,
-                queue,
-                queue_index,
-                articles,
-                touched,
-                versions,
-                aliases,
-                content,
-                payloads,
-                runs,
-                search_pending,
-                near,
-                warc,
-            ));
+            // Moved into this block, so every other field (trees, WARC writer) drops at
+            // its end.
+            let store = self;
+            let Store { db, _lock, .. } = store;
             (db, _lock)
         };
         // Reopened with a small cache: sled's in-memory nodes are several times the cache

@@ -703,12 +703,7 @@ impl Store {
     /// several transactions; a run killed meanwhile sees the mark and queues the rest when
     /// it resumes.
     pub fn set_seeding(&self, on: bool) -> Result<()> {
-        if on {
-            self.meta.insert("seeding", &[])?;
-        } else {
-            self.meta.remove("seeding")?;
-        }
-        Ok(())
+        self.set_mark("seeding", on)
     }
 
     /// Whether the current run's seeds were still being queued when it stopped.
@@ -716,17 +711,22 @@ impl Store {
         Ok(self.meta.contains_key("seeding")?)
     }
 
+    /// Sets (or clears) an empty `meta` record that says something is under way.
+    fn set_mark(&self, key: &str, on: bool) -> Result<()> {
+        if on {
+            self.meta.insert(key, &[])?;
+        } else {
+            self.meta.remove(key)?;
+        }
+        Ok(())
+    }
+
     /// Marks (or clears) that the current run has known articles left to revisit. They are
     /// not queued: the run walks the articles for due ones (see
     /// [`due_articles`](Self::due_articles)), so a run killed meanwhile has an empty queue
     /// and this mark to say it is unfinished.
     pub fn set_revisiting(&self, on: bool) -> Result<()> {
-        if on {
-            self.meta.insert("revisiting", &[])?;
-        } else {
-            self.meta.remove("revisiting")?;
-        }
-        Ok(())
+        self.set_mark("revisiting", on)
     }
 
     /// Whether the current run stopped before it had revisited every due article.
