@@ -13,7 +13,7 @@
 use std::io::{BufRead, BufReader, Read};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, ExitStatus, Output, Stdio};
+use std::process::{Child, Command, ExitStatus, Stdio};
 use std::sync::atomic::{AtomicU32, AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -26,15 +26,8 @@ pub fn enc(s: &str) -> String {
     url::form_urlencoded::byte_serialize(s.as_bytes()).collect()
 }
 
-/// Runs `luutru --config CONFIG ARGS…`.
-pub fn cli(config: &Path, args: &[&str]) -> Output {
-    luutru()
-        .arg("--config")
-        .arg(config)
-        .args(args)
-        .output()
-        .expect("run luutru")
-}
+/// Runs `luutru --config CONFIG ARGS…` (the shared harness's `run`).
+pub use crate::common::run as cli;
 
 /// Crawls `servers` (named by their fixture site) on day 1, switches them to day 2 and
 /// crawls again with `--revisit-all`; returns the config path.
