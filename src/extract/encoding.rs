@@ -11,7 +11,7 @@ use std::sync::OnceLock;
 
 use encoding_rs::{Encoding, UTF_16BE, UTF_16LE, UTF_8};
 use regex::bytes::Regex;
-use unicode_normalization::{is_nfc_quick, IsNormalized, UnicodeNormalization};
+use unicode_normalization::UnicodeNormalization;
 
 /// Where the encoding of a page was taken from.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -93,7 +93,7 @@ pub fn decode_html(bytes: &[u8], content_type: Option<&str>) -> String {
     } else {
         enc.decode_without_bom_handling(bytes).0
     };
-    if text.is_ascii() || is_nfc_quick(text.chars()) == IsNormalized::Yes {
+    if super::text::is_nfc(&text) {
         text.into_owned()
     } else {
         text.nfc().collect()
