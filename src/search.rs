@@ -83,15 +83,21 @@ const WRITER_THREADS: usize = 1;
 /// Documents added between commits when many are (re)indexed at once. tantivy queues up
 /// to 10,000 added documents for its indexing thread, each with its full text, outside its
 /// memory budget: 20,000 new articles took a crawl's resident memory from 150 to 370 MB at
-/// the end of the run. A commit waits for the queue to drain.
-pub const COMMIT_EVERY_DOCS: usize = 500;
+/// the end of the run. A commit waits for the queue to drain. 100 rather than 500: the
+/// smaller commits and the merge cap below took the index update after a 20,000-article
+/// crawl from 200 to 148 MB peak resident memory, at the same speed and a smaller index
+/// (benches/README.md, "Crawl").
+pub const COMMIT_EVERY_DOCS: usize = 100;
 /// Present in the index directory while a rebuild is under way: a rebuild commits as it
 /// goes, so an index with this file is incomplete and is rebuilt when next opened.
 const REBUILDING_MARK: &str = "luutru-rebuilding";
 /// Segments with more documents than this are not merged further. A merge maps and rewrites
 /// every segment it takes, so its memory grows with them; capped, a merge costs the same at
-/// 100,000 articles as at 10,000, and a search visits a few more segments.
-const MERGE_MAX_DOCS: usize = 10_000;
+/// 100,000 articles as at 10,000, and a search visits a few more segments. A merge's
+/// memory is mostly the pages of the segments it reads (mapped files, counted in the
+/// resident set): at 10,000 these reached 57 MB during a 20,000-article update, at 2,000
+/// about 23 MB.
+const MERGE_MAX_DOCS: usize = 2_000;
 /// Weight of a title match on top of its match in the combined text (BM25 for both).
 const TITLE_BOOST: f32 = 2.0;
 /// Searched fields and their weights in [`search_as_of`]'s scan: a title match says more
@@ -301,7 +307,9 @@ pub struct PairTokenizer;
 /// The token stream of [`PairTokenizer`].
 pub struct PairTokenStream<'a> {
     words: FoldingTokenStream<'a>,
-    previous: Option<Token>,
+    /// The word before the current one (its buffer is swapped, never cloned).
+    previous: Token,
+    has_previous: bool,
     token: Token,
 }
 
@@ -311,7 +319,8 @@ impl Tokenizer for PairTokenizer {
     fn token_stream<'a>(&'a mut self, text: &'a str) -> PairTokenStream<'a> {
         PairTokenStream {
             words: FoldingTokenizer.token_stream_owned(text),
-            previous: None,
+            previous: Token::default(),
+            has_previous: false,
             token: Token::default(),
         }
     }
@@ -334,11 +343,13 @@ impl TokenStream for PairTokenStream<'_> {
             if !self.words.advance() {
                 return false;
             }
-            let current = self.words.token().clone();
-            let Some(previous) = self.previous.replace(current) else {
+            // The word stream writes each word into the buffer it is given back, so
+            // swapping keeps two buffers going for the whole text.
+            if !std::mem::replace(&mut self.has_previous, true) {
+                std::mem::swap(&mut self.previous, self.words.token_mut());
                 continue;
-            };
-            let current = self.previous.as_ref().expect("just replaced");
+            }
+            let (previous, current) = (&self.previous, self.words.token());
             self.token.text.clear();
             self.token.text.push_str(&previous.text);
             self.token.text.push(' ');
@@ -347,6 +358,7 @@ impl TokenStream for PairTokenStream<'_> {
             self.token.offset_to = current.offset_to;
             self.token.position = previous.position;
             self.token.position_length = 1;
+            std::mem::swap(&mut self.previous, self.words.token_mut());
             return true;
         }
     }
