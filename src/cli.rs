@@ -393,7 +393,10 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                     && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             drop(stdout);
-            let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
+            let trimmer = tokio::spawn(release_free_memory_every(TRIM_EVERY));
+            let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await;
+            trimmer.abort();
+            let summary = summary?;
             release_free_memory();
             // Keep the full-text index current; a failure here loses nothing (the changed
             // articles stay listed and the next query or `reindex` catches up).
@@ -735,6 +738,28 @@ fn write_text(v: &ArticleView, out: &mut dyn Write) -> std::io::Result<()> {
         writeln!(out, "{s}\n")?;
     }
     writeln!(out, "{}", v.body)
+}
+
+/// How often a running crawl hands freed heap back to the OS (see
+/// [`release_free_memory_every`]).
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+
+/// Hands freed heap back to the OS every `period`, until dropped. glibc keeps what a crawl
+/// frees (page bodies, parsed trees, sled's evicted nodes) in its arenas for reuse, and the
+/// mix of short-lived large buffers with long-lived small records leaves most of it in
+/// holes that only `malloc_trim` returns: a 20,000-article crawl held 100–117 MB resident
+/// without it, 80–100 MB with it, for a few milliseconds of work a second. (glibc's fixed
+/// `mmap_threshold`/`trim_threshold` tunables did as well for memory but cost 10 more
+/// CPU-seconds of page faults per 20,000 pages.)
+async fn release_free_memory_every(period: std::time::Duration) {
+    let mut tick = tokio::time::interval(period);
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    tick.tick().await; // the first tick is immediate
+    loop {
+        tick.tick().await;
+        // Off the async workers: the trim walks the heap under glibc's arena locks.
+        let _ = tokio::task::spawn_blocking(release_free_memory).await;
+    }
 }
 
 /// Hands memory the crawl freed back to the OS before the index update allocates its own:
