@@ -393,10 +393,9 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                     && std::io::IsTerminal::is_terminal(&std::io::stderr()),
             };
             drop(stdout);
-            let trimmer = tokio::spawn(release_free_memory_every(TRIM_EVERY));
-            let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await;
-            trimmer.abort();
-            let summary = summary?;
+            // Through the crawl and the index update after it; stopped when dropped.
+            let _trimmer = AbortOnDrop(tokio::spawn(release_free_memory_every(TRIM_EVERY)));
+            let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
             release_free_memory();
             // Keep the full-text index current; a failure here loses nothing (the changed
             // articles stay listed and the next query or `reindex` catches up).
@@ -759,6 +758,15 @@ async fn release_free_memory_every(period: std::time::Duration) {
         tick.tick().await;
         // Off the async workers: the trim walks the heap under glibc's arena locks.
         let _ = tokio::task::spawn_blocking(release_free_memory).await;
+    }
+}
+
+/// A background task that ends when this is dropped.
+struct AbortOnDrop(tokio::task::JoinHandle<()>);
+
+impl Drop for AbortOnDrop {
+    fn drop(&mut self) {
+        self.0.abort();
     }
 }
 
