@@ -83,26 +83,64 @@ pub fn clean_text(s: &str) -> String {
 /// Characters that are in NFC whatever stands around them: quick-check Yes and combining
 /// class 0 (a unit test checks every one against the Unicode tables). Latin up to U+02FF,
 /// the precomposed Vietnamese letters, general punctuation and currency signs (₫).
+/// [`always_nfc_len`] is the same set read from UTF-8 bytes.
+#[cfg(test)]
 fn always_nfc(c: char) -> bool {
     c < '\u{0300}'
         || matches!(c, '\u{1EA0}'..='\u{1EF9}' | '\u{2010}'..='\u{2027}' | '\u{2030}'..='\u{205E}' | '\u{20A0}'..='\u{20C0}')
+}
+
+/// The length in bytes of the longest prefix of `text` made of `always_nfc` characters,
+/// read from the UTF-8 bytes, nothing decoded. Every byte below 0xCC is ASCII, a
+/// continuation byte or the lead of a char below U+0300, all fine, so only bytes from 0xCC
+/// up are looked at: found sixteen bytes at a time (a loop the compiler vectorises), then
+/// each checked with the two bytes after it.
+fn always_nfc_len(text: &str) -> usize {
+    const BLOCK: usize = 16;
+    let b = text.as_bytes();
+    let mut i = 0;
+    loop {
+        while let Some(block) = b.get(i..i + BLOCK) {
+            if !block.iter().fold(false, |any, &x| any | (x >= 0xCC)) {
+                i += BLOCK;
+                continue;
+            }
+            i += block.iter().position(|&x| x >= 0xCC).unwrap_or(0);
+            break;
+        }
+        let Some(&lead) = b.get(i) else {
+            return b.len();
+        };
+        if lead < 0xCC {
+            i += 1;
+            continue;
+        }
+        // A byte from 0xCC up is a lead byte, so `i` is at a char boundary.
+        let next = |k: usize| b.get(i + k).copied().unwrap_or(0);
+        i += match (lead, next(1), next(2)) {
+            // U+1EA0–U+1EBF, U+1EC0–U+1EF9
+            (0xE1, 0xBA, 0xA0..=0xBF) | (0xE1, 0xBB, 0x80..=0xB9) => 3,
+            // U+2010–U+2027, U+2030–U+203F, U+2040–U+205E
+            (0xE2, 0x80, 0x90..=0xA7 | 0xB0..=0xBF) | (0xE2, 0x81, 0x80..=0x9E) => 3,
+            // U+20A0–U+20BF, U+20C0
+            (0xE2, 0x82, 0xA0..=0xBF) | (0xE2, 0x83, 0x80) => 3,
+            _ => return i,
+        };
+    }
 }
 
 /// True when `text` is certainly in NFC (false: it may need composing; `nfc()` decides).
 ///
 /// Every page and every extracted field is checked, and Unicode's quick check looks up two
 /// tables per character: about 4% of a crawl's CPU time. Text of Vietnamese pages is
-/// nearly all [`always_nfc`] characters, which need no lookup; the quick check starts at
+/// nearly all `always_nfc` characters, which need no lookup; the quick check starts at
 /// the first other character (after a class-0 quick-check-Yes character, the check's state
 /// is the same as at the start of a text, so checking the rest alone gives the same answer).
 pub(crate) fn is_nfc(text: &str) -> bool {
-    match text.char_indices().find(|&(_, c)| !always_nfc(c)) {
-        None => true,
-        Some((i, _)) => {
-            unicode_normalization::is_nfc_quick(text[i..].chars())
-                == unicode_normalization::IsNormalized::Yes
-        }
-    }
+    let i = always_nfc_len(text);
+    i == text.len()
+        || unicode_normalization::is_nfc_quick(text[i..].chars())
+            == unicode_normalization::IsNormalized::Yes
 }
 
 /// Visible characters (not whitespace) of a text, a cheap size measure.
@@ -132,6 +170,71 @@ pub fn key_form(s: &str) -> String {
     if lower.is_ascii() {
         return lower;
     }
+    if always_nfc_len(&lower) == lower.len() {
+        return new_style_tones_composed(lower);
+    }
+    key_form_decomposed(lower)
+}
+
+/// [`key_form`] of lower-case text made only of `always_nfc` characters, where it can work
+/// on the composed text: there a word is a run of letters (each letter one char, no loose
+/// marks), and an old-style ending is "o" + a toned a/e, or "u" + a toned y, as its last two
+/// chars. Same result as [`key_form_decomposed`] (a test compares them), without decomposing
+/// every char and collecting every word: the content hash of every page fetched goes
+/// through here, and so do the title comparisons of the generic extractor.
+fn new_style_tones_composed(lower: String) -> String {
+    let mut out = String::with_capacity(lower.len());
+    // The last three letters of the current word, newest last.
+    let mut tail: [Option<char>; 3] = [None; 3];
+    let end_word = |out: &mut String, tail: &mut [Option<char>; 3]| {
+        if let [before, Some(v1), Some(v2)] = *tail {
+            if let Some((new_v1, base)) = moved_tone(before, v1, v2) {
+                out.truncate(out.len() - v1.len_utf8() - v2.len_utf8());
+                out.push(new_v1);
+                out.push(base);
+            }
+        }
+        *tail = [None; 3];
+    };
+    for c in lower.chars() {
+        if c.is_alphabetic() {
+            tail = [tail[1], tail[2], Some(c)];
+        } else {
+            end_word(&mut out, &mut tail);
+        }
+        out.push(c);
+    }
+    end_word(&mut out, &mut tail);
+    out
+}
+
+/// For a word ending in `v1` `v2` (after `before`, if any) in old style ("oà", "oé",
+/// "uỳ" …), the new-style pair's chars: the tone composed onto `v1`, and `v2` bare.
+fn moved_tone(before: Option<char>, v1: char, v2: char) -> Option<(char, char)> {
+    if !matches!(v1, 'o' | 'u') || before == Some('q') {
+        return None;
+    }
+    let mut parts = [None; 3];
+    let mut n = 0;
+    unicode_normalization::char::decompose_canonical(v2, |d| {
+        if n < 3 {
+            parts[n] = Some(d);
+        }
+        n += 1;
+    });
+    let (Some(base), Some(tone), 2) = (parts[0], parts[1], n) else {
+        return None;
+    };
+    let pair = matches!((v1, base), ('o', 'a') | ('o', 'e') | ('u', 'y'));
+    if !pair || !is_tone_mark(tone) {
+        return None;
+    }
+    Some((unicode_normalization::char::compose(v1, tone)?, base))
+}
+
+/// [`key_form`] the general way, for any text: on NFD, where a tone mark is a char of its
+/// own that can be moved.
+fn key_form_decomposed(lower: String) -> String {
     // Work on NFD so a tone mark is a separate char that can be moved.
     let chars: Vec<char> = lower.nfd().collect();
     let mut out: Vec<char> = Vec::with_capacity(chars.len());
@@ -476,6 +579,71 @@ mod tests {
             checked += 1;
         }
         assert!(checked > 800, "{checked}");
+    }
+
+    #[test]
+    fn always_nfc_len_reads_the_same_set_from_bytes() {
+        let mut buf = [0u8; 4];
+        for c in (0..=0x10FFFF).filter_map(char::from_u32) {
+            let s = c.encode_utf8(&mut buf);
+            let want = if always_nfc(c) { s.len() } else { 0 };
+            assert_eq!(always_nfc_len(s), want, "U+{:04X}", c as u32);
+        }
+        assert_eq!(always_nfc_len("Hải Dương – 2026"), "Hải Dương – 2026".len());
+        assert_eq!(always_nfc_len("ab\u{0301}c"), 2);
+        // Longer texts, where ASCII is read eight bytes at a time: the stop is found at
+        // every offset.
+        let by_chars = |t: &str| {
+            t.char_indices()
+                .find(|&(_, c)| !always_nfc(c))
+                .map_or(t.len(), |(i, _)| i)
+        };
+        for prefix in ["", "a", "Tỉnh ủy ", "abcdefgh", "Hải Dương – 2026 "] {
+            for k in 0..40 {
+                for stop in ["", "\u{0301}", "Ω", "\u{2126}", "中", "😀", "x"] {
+                    let t = format!("{}{}{stop}tail", prefix.repeat(3), "b".repeat(k));
+                    assert_eq!(always_nfc_len(&t), by_chars(&t), "{t:?}");
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn key_form_composed_path_gives_the_decomposed_result() {
+        use rand::{Rng, SeedableRng};
+        let lower = |s: &str| clean_text(s).to_lowercase();
+        for word in [
+            "Hoà", "hòa", "thuý", "quý", "quỳnh", "khoẻ", "Thuỵ", "toà án", "hoàng", "oà", "uý",
+            "xoè", "hoạ", "ngoãi", "qoà", "tuỷ", "ai", "a", "",
+        ] {
+            let l = lower(word);
+            assert_eq!(
+                new_style_tones_composed(l.clone()),
+                key_form_decomposed(l),
+                "{word:?}"
+            );
+        }
+        assert_eq!(key_form("Hoà, THUÝ, quý, hoàng"), "hòa, thúy, quý, hoàng");
+        // Random text over the letters and marks these rules look at.
+        let alphabet: Vec<char> = "oauyeqhtnOAUYÉÈÀÁẢÃẠàáảãạèéẻẽẹỳýỷỹỵòóỏõọôơưăâđ ,.-–\"1"
+            .chars()
+            .collect();
+        let mut rng = rand::rngs::StdRng::seed_from_u64(8);
+        for _ in 0..20_000 {
+            let n = rng.random_range(0..12);
+            let text: String = (0..n)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            let l = lower(&text);
+            if always_nfc_len(&l) != l.len() {
+                continue;
+            }
+            assert_eq!(
+                new_style_tones_composed(l.clone()),
+                key_form_decomposed(l),
+                "{text:?}"
+            );
+        }
     }
 
     #[test]
