@@ -741,13 +741,15 @@ fn write_text(v: &ArticleView, out: &mut dyn Write) -> std::io::Result<()> {
 
 /// How often a running crawl hands freed heap back to the OS (see
 /// [`release_free_memory_every`]).
-const TRIM_EVERY: std::time::Duration = std::time::Duration::from_secs(1);
+const TRIM_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 
 /// Hands freed heap back to the OS every `period`, until dropped. glibc keeps what a crawl
 /// frees (page bodies, parsed trees, sled's evicted nodes) in its arenas for reuse, and the
 /// mix of short-lived large buffers with long-lived small records leaves most of it in
 /// holes that only `malloc_trim` returns: a 20,000-article crawl held 100–117 MB resident
-/// without it, 80–100 MB with it, for a few milliseconds of work a second. (glibc's fixed
+/// without it, 80–100 MB with a trim every second, 67–100 MB every quarter second (and
+/// 135 MB at its peak, in the index update, against 200 MB before), for about one percent
+/// of a core. (glibc's fixed
 /// `mmap_threshold`/`trim_threshold` tunables did as well for memory but cost 10 more
 /// CPU-seconds of page faults per 20,000 pages.)
 async fn release_free_memory_every(period: std::time::Duration) {
