@@ -138,11 +138,12 @@ impl Store {
 const COPY_CACHE_BYTES: u64 = 4 << 20;
 
 fn open_db(path: &Path) -> Result<sled::Db> {
-    sled::Config::new()
-        .path(path)
-        .cache_capacity(COPY_CACHE_BYTES)
-        .open()
-        .map_err(|e| io_err(path, "opening", e))
+    super::open_sled(
+        &sled::Config::new()
+            .path(path)
+            .cache_capacity(COPY_CACHE_BYTES),
+    )
+    .map_err(|e| io_err(path, "opening", e))
 }
 
 /// Copies every tree of `db` into a new database at `to`; returns the records copied.

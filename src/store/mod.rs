@@ -306,6 +306,29 @@ fn take_lock(dir: &Path, command: &str) -> Result<std::fs::File> {
     Ok(f)
 }
 
+/// How long [`open_sled`] waits for sled's file lock.
+const SLED_LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(10);
+
+/// Opens a sled database, waiting up to [`SLED_LOCK_WAIT`] for its file lock. The store's
+/// own lock file keeps other processes out, so a held sled lock is this process's: a
+/// handle just dropped (before a compaction's copy, or reopening after it) whose
+/// background flusher thread has not let go yet. sled's own tests wait on it for the same
+/// reason.
+fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
+    let deadline = std::time::Instant::now() + SLED_LOCK_WAIT;
+    loop {
+        match config.open() {
+            Err(sled::Error::Io(e))
+                if e.to_string().contains("could not acquire lock")
+                    && std::time::Instant::now() < deadline =>
+            {
+                std::thread::sleep(std::time::Duration::from_millis(20));
+            }
+            other => return other,
+        }
+    }
+}
+
 /// Boxed: sled returns the abort error by value through every transactional call.
 type TxError = ConflictableTransactionError<Box<Error>>;
 
@@ -384,11 +407,12 @@ impl Store {
             message,
         };
         compact::recover(dir)?;
-        let db = sled::Config::new()
-            .path(dir.join("db"))
-            .cache_capacity(DEFAULT_CACHE_BYTES)
-            .open()
-            .map_err(|e| open_err(e.to_string()))?;
+        let db = open_sled(
+            &sled::Config::new()
+                .path(dir.join("db"))
+                .cache_capacity(DEFAULT_CACHE_BYTES),
+        )
+        .map_err(|e| open_err(e.to_string()))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
         let store = Store {
             meta: tree("meta")?,
@@ -1624,6 +1648,22 @@ mod tests {
         store
             .commit(&entry(url), &Commit::Article(Box::new(fa)), &[], policy(at))
             .unwrap();
+    }
+
+    #[test]
+    fn opening_the_database_waits_for_a_handle_being_dropped() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("db");
+        let held = sled::Config::new().path(&path).open().unwrap();
+        let err = sled::Config::new().path(&path).open().unwrap_err();
+        assert!(err.to_string().contains("could not acquire lock"), "{err}");
+        let dropper = std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_millis(300));
+            drop(held);
+        });
+        let db = open_sled(&sled::Config::new().path(&path)).unwrap();
+        dropper.join().unwrap();
+        drop(db);
     }
 
     fn t(min: i64) -> DateTime<Utc> {
