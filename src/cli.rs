@@ -749,9 +749,8 @@ const TRIM_EVERY: std::time::Duration = std::time::Duration::from_millis(250);
 /// holes that only `malloc_trim` returns: a 20,000-article crawl held 100–117 MB resident
 /// without it, 80–100 MB with a trim every second, 67–100 MB every quarter second (and
 /// 135 MB at its peak, in the index update, against 200 MB before), for about one percent
-/// of a core. (glibc's fixed
-/// `mmap_threshold`/`trim_threshold` tunables did as well for memory but cost 10 more
-/// CPU-seconds of page faults per 20,000 pages.)
+/// of a core. (glibc's fixed `mmap_threshold`/`trim_threshold` tunables did as well for
+/// memory but cost 10 more CPU-seconds of page faults per 20,000 pages.)
 async fn release_free_memory_every(period: std::time::Duration) {
     let mut tick = tokio::time::interval(period);
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
