@@ -173,7 +173,7 @@ struct Ctx {
     permits: Semaphore,
     /// Parses (parse and extract) running at once: one per core. More would not go faster,
     /// and memory would hold a parsed DOM per page in flight.
-    cpu: Semaphore,
+    cpu: Arc<Semaphore>,
     /// Store commits running at once, one per core too, but permits of their own: a commit
     /// is partly CPU (compression, signatures) and partly waiting (sled reads of nodes not
     /// cached, sled's locks). Sharing the parse permits left a core idle whenever a commit
@@ -395,7 +395,7 @@ async fn run_pass(
         limiters,
         robots: Robots::new(&token),
         permits: Semaphore::new(c.concurrency),
-        cpu: Semaphore::new(cores),
+        cpu: Arc::new(Semaphore::new(cores)),
         commits: Semaphore::new(cores),
         policy,
         variants: Default::default(),
@@ -1018,17 +1018,29 @@ async fn process(
 
     // Validators are those of the article's own URL: an alias (another category id, a
     // print view) is another resource with its own ETag, so it is fetched unconditionally.
+    // On the blocking pool, like every sled read of a page: a read waits while any
+    // transaction holds sled's global lock, and an async worker waiting there stalls every
+    // fetch it runs.
     let cond = if entry.kind == PageKind::Article {
-        match ctx.store.resolve(&entry.url)? {
-            Some(key) if key == entry.url => match ctx.store.article(&key)? {
-                Some(a) => Conditional {
-                    etag: a.etag,
-                    last_modified: a.last_modified,
+        let store = ctx.store.clone();
+        let key = entry.url.clone();
+        tokio::task::spawn_blocking(move || -> Result<Conditional> {
+            Ok(match store.resolve(&key)? {
+                Some(k) if k == key => match store.article(&k)? {
+                    Some(a) => Conditional {
+                        etag: a.etag,
+                        last_modified: a.last_modified,
+                    },
+                    None => Conditional::default(),
                 },
-                None => Conditional::default(),
-            },
-            _ => Conditional::default(),
-        }
+                _ => Conditional::default(),
+            })
+        })
+        .await
+        .map_err(|e| Error::FetchPage {
+            url: entry.url.clone(),
+            message: format!("lookup task died: {e}"),
+        })??
     } else {
         Conditional::default()
     };
@@ -1159,23 +1171,40 @@ async fn process(
     let content_type = resp.content_type().map(str::to_string);
     let base = url.clone();
     let fetched_at = resp.fetched_at;
-    let cpu = ctx.cpu.acquire().await.expect("semaphore never closed");
-    let parsed = tokio::task::spawn_blocking(move || {
-        parse_response(
+    // The content hash and the stored one are looked up here too, off the async workers
+    // (see the conditional lookup above); the stored hash only matters when this response
+    // was not archived yet.
+    let store = ctx.store.clone();
+    let lookup = ptr.is_none();
+    let cpu = ctx
+        .cpu
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("semaphore never closed");
+    let (parsed, hash, stored) = tokio::task::spawn_blocking(move || {
+        let parsed = parse_response(
             &selectors,
             &base,
             &decoded,
             content_type.as_deref(),
             want_article,
             fetched_at,
-        )
+        );
+        let hash = parsed.article.as_ref().map(content_hash);
+        drop(cpu);
+        let stored = match &hash {
+            Some(_) if lookup => store.stored_hash(base.as_str()),
+            _ => Ok(None),
+        };
+        (parsed, hash, stored)
     })
     .await
     .map_err(|e| Error::FetchPage {
         url: url.to_string(),
         message: format!("parser task died: {e}"),
     })?;
-    drop(cpu);
+    let stored = stored?;
 
     let links: Vec<FrontierEntry> = if entry.depth < site.max_depth {
         let mut seen = HashSet::new();
@@ -1211,10 +1240,10 @@ async fn process(
         .filter(|c| site.in_scope(c) && site.classify(c) == Some(PageKind::Article))
         .map(|c| c.to_string());
     stats.lock().unwrap_or_else(|p| p.into_inner()).sources = Some(fields.sources.clone());
-    let hash = content_hash(&fields);
+    let hash = hash.unwrap_or_else(|| content_hash(&fields));
     let etag = resp.header("etag").map(str::to_string);
     let last_modified = resp.header("last-modified").map(str::to_string);
-    if ptr.is_none() && ctx.store.stored_hash(url.as_str())?.as_deref() == Some(hash.as_str()) {
+    if ptr.is_none() && stored.as_deref() == Some(hash.as_str()) {
         // Unchanged: a new date line or counter is not a new capture worth keeping.
         let validators = Some((etag, last_modified));
         let at = archive_seen(ctx, &url, &resp, validators.clone()).await?;
