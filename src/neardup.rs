@@ -22,7 +22,7 @@
 //!   confirms the candidates against [`MIN_SIMILARITY`]; [`NearDupIndex::load`] fills an
 //!   empty index in bulk (rebuilding the database).
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use sled::transaction::{
     ConflictableTransactionError, ConflictableTransactionResult, TransactionError,
@@ -70,6 +70,20 @@ impl Signature {
 
     pub fn hashes(&self) -> &[u16; NUM_HASHES] {
         &self.0
+    }
+
+    /// The stored form: [`NUM_HASHES`] × u16, little-endian.
+    pub fn to_bytes(&self) -> Vec<u8> {
+        self.0.iter().flat_map(|h| h.to_le_bytes()).collect()
+    }
+
+    /// A signature from [`to_bytes`](Self::to_bytes); `None` when `b` has the wrong length.
+    pub fn from_bytes(b: &[u8]) -> Option<Signature> {
+        (b.len() == SIG_BYTES).then(|| {
+            Signature(std::array::from_fn(|i| {
+                u16::from_le_bytes([b[2 * i], b[2 * i + 1]])
+            }))
+        })
     }
 
     /// The hash of band `b`: its [`ROWS`] min-hashes hashed together.
@@ -388,6 +402,91 @@ impl NearDupIndex {
             tx.insert(&rk[..], encode_record(&record))?;
         }
         Ok(true)
+    }
+
+    /// Applies many changes at once: each URL's new signature, or `None` to take it out of
+    /// the index. A crawl defers its changes to the end of the run (see
+    /// `Store::apply_near_pending`): one article's twelve band buckets lie anywhere in the
+    /// tree, and writing them page by page, in a transaction, held sled's process-wide
+    /// lock for a quarter of a crawl. Here records are read in id order and buckets written
+    /// in key order, each bucket once per call.
+    ///
+    /// Not atomic, but safe to repeat after a crash: buckets are written before records,
+    /// removals are derived from the stored records (unchanged until the buckets are
+    /// written), and additions are always made and never duplicated. A URL given twice
+    /// keeps its last change.
+    pub fn apply(&self, changes: Vec<(String, Option<Signature>)>) -> Result<()> {
+        let mut by_id: BTreeMap<u64, Vec<(String, Option<Signature>)>> = BTreeMap::new();
+        for (url, sig) in changes {
+            check_url(&url)?;
+            let same_id = by_id.entry(url_id(&url)).or_default();
+            same_id.retain(|(u, _)| *u != url);
+            same_id.push((url, sig));
+        }
+        // (bucket key, is an addition, entry): removals sort first within a bucket, so an
+        // entry both removed (old signature) and added (new one) stays.
+        let mut ops: Vec<([u8; 4], bool, [u8; ENTRY])> = Vec::new();
+        let mut records: Vec<([u8; 9], Option<Vec<u8>>)> = Vec::new();
+        for (id, changes) in by_id {
+            let rk = rec_key(id);
+            let mut record = match self.tree.get(rk)? {
+                Some(v) => decode_record(id, &v)?,
+                None => Vec::new(),
+            };
+            let before = record.clone();
+            for (url, new) in changes {
+                if let Some(pos) = record.iter().position(|(u, _)| *u == url) {
+                    if Some(&record[pos].1) != new.as_ref() {
+                        let old = record.remove(pos).1;
+                        for b in own_bands(&record, &url, &old) {
+                            let (k, e) = band_entry(&old, b, id);
+                            ops.push((k, false, e));
+                        }
+                    }
+                }
+                if let Some(sig) = new {
+                    for b in 0..BANDS {
+                        let (k, e) = band_entry(&sig, b, id);
+                        ops.push((k, true, e));
+                    }
+                    if !record.iter().any(|(u, _)| *u == url) {
+                        record.push((url, sig));
+                    }
+                }
+            }
+            if record != before {
+                records.push((rk, (!record.is_empty()).then(|| encode_record(&record))));
+            }
+        }
+        ops.sort_unstable();
+        for group in ops.chunk_by(|a, b| a.0 == b.0) {
+            let key = group[0].0;
+            let stored = self.tree.get(key)?;
+            let mut v = stored.as_deref().map(<[u8]>::to_vec).unwrap_or_default();
+            for (_, add, e) in group {
+                if *add {
+                    if !entries(&v).any(|x| x == e) {
+                        v.extend_from_slice(e);
+                    }
+                } else {
+                    v = entries(&v).filter(|x| x != e).flatten().copied().collect();
+                }
+            }
+            if stored.as_deref().unwrap_or_default() != v.as_slice() {
+                if v.is_empty() {
+                    self.tree.remove(key)?;
+                } else {
+                    self.tree.insert(key, v)?;
+                }
+            }
+        }
+        for (rk, v) in records {
+            match v {
+                Some(v) => self.tree.insert(rk, v)?,
+                None => self.tree.remove(rk)?,
+            };
+        }
+        Ok(())
     }
 
     /// Fills an empty index with many articles at once (rebuilding the database): each
@@ -762,5 +861,120 @@ Kết luận hội nghị, đồng chí Phó Bí thư Thường trực Tỉnh �
         }
         assert_eq!(fresh.lookup_url(arts[3].0).unwrap()[0].url, arts[2].0);
         assert!(fresh.load([("https://x.vn/", sig(ARTICLE))]).is_err());
+    }
+
+    /// Signatures that share some bands with `base` (the first `keep` min-hashes) and
+    /// differ in the rest: replacing one by another keeps some bucket entries and moves
+    /// the others.
+    fn variant(base: &Signature, keep: usize, salt: u16) -> Signature {
+        let mut s = base.clone();
+        for (i, h) in s.0.iter_mut().enumerate().skip(keep) {
+            *h = h.wrapping_add(salt).wrapping_mul(31).wrapping_add(i as u16);
+        }
+        s
+    }
+
+    #[test]
+    fn bulk_apply_equals_updates_one_by_one_and_can_be_repeated() {
+        let a = sig(ARTICLE);
+        let sigs = [
+            a.clone(),
+            sig(&republished()),
+            sig(OTHER),
+            variant(&a, 9, 1),
+            variant(&a, 30, 2),
+            variant(&sig(OTHER), 3, 3),
+        ];
+        let urls: Vec<String> = (0..7)
+            .map(|i| format!("https://tinhuyhaiduong.vn/tin-tuc/bai-{i}.html"))
+            .collect();
+        // Rounds of changes, as crawls would leave them: new texts, edited texts (some
+        // bands kept), texts gone too short, unchanged texts marked again.
+        let rounds: Vec<Vec<(usize, Option<usize>)>> = vec![
+            vec![
+                (0, Some(0)),
+                (1, Some(1)),
+                (2, Some(2)),
+                (3, Some(3)),
+                (4, None),
+            ],
+            vec![
+                (0, Some(4)),
+                (1, None),
+                (5, Some(5)),
+                (2, Some(2)),
+                (6, Some(3)),
+            ],
+            vec![
+                (0, Some(0)),
+                (3, Some(5)),
+                (5, None),
+                (1, Some(1)),
+                (6, Some(3)),
+            ],
+        ];
+        let one_by_one = temp_index();
+        let bulk = temp_index();
+        for round in &rounds {
+            let changes: Vec<(String, Option<Signature>)> = round
+                .iter()
+                .map(|&(u, s)| (urls[u].clone(), s.map(|s| sigs[s].clone())))
+                .collect();
+            for (u, s) in &changes {
+                match s {
+                    Some(s) => one_by_one.insert(u, s).unwrap(),
+                    None => {
+                        one_by_one.remove(u).unwrap();
+                    }
+                }
+            }
+            // A crash after the buckets were written but before the records: the records
+            // as they were, the buckets as apply left them. Applying again completes it.
+            let records_before: Vec<(Vec<u8>, Vec<u8>)> = bulk
+                .tree
+                .scan_prefix([REC])
+                .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())).unwrap())
+                .collect();
+            bulk.apply(changes.clone()).unwrap();
+            for kv in bulk.tree.scan_prefix([REC]) {
+                bulk.tree.remove(kv.unwrap().0).unwrap();
+            }
+            for (k, v) in &records_before {
+                bulk.tree.insert(k, v.as_slice()).unwrap();
+            }
+            bulk.apply(changes.clone()).unwrap();
+            assert_eq!(dump(&bulk), dump(&one_by_one));
+            // And once more, as after a crash before the marks were cleared.
+            bulk.apply(changes).unwrap();
+            assert_eq!(dump(&bulk), dump(&one_by_one));
+        }
+        assert!(bulk.tree.iter().all(|kv| !kv.unwrap().1.is_empty()));
+        for u in &urls {
+            assert_eq!(
+                bulk.lookup_url(u).unwrap(),
+                one_by_one.lookup_url(u).unwrap()
+            );
+        }
+        // A URL given twice keeps its last change.
+        let twice = temp_index();
+        twice
+            .apply(vec![
+                (urls[0].clone(), Some(sigs[0].clone())),
+                (urls[0].clone(), Some(sigs[2].clone())),
+            ])
+            .unwrap();
+        assert_eq!(twice.get(&urls[0]).unwrap(), Some(sigs[2].clone()));
+        let single = temp_index();
+        single.insert(&urls[0], &sigs[2]).unwrap();
+        assert_eq!(dump(&twice), dump(&single));
+    }
+
+    #[test]
+    fn signature_bytes_round_trip() {
+        let a = sig(ARTICLE);
+        assert_eq!(a.to_bytes().len(), SIG_BYTES);
+        assert_eq!(Signature::from_bytes(&a.to_bytes()), Some(a.clone()));
+        assert_eq!(Signature::from_bytes(&a.to_bytes()[1..]), None);
+        assert_eq!(Signature::from_bytes(&[]), None);
     }
 }

@@ -166,6 +166,7 @@ pub fn rebuild_db(config: &Config, dir: &Path, command: &str) -> Result<RebuildS
     }
     // The search index describes the old database: re-index everything at the next query.
     store.mark_all_search_pending()?;
+    store.apply_near_pending()?;
     store.flush()?;
     Ok(stats)
 }
@@ -372,6 +373,7 @@ pub fn reextract(config: &Config, store: &Store, site: Option<&str>) -> Result<R
             stats.versions += 1;
         }
     }
+    store.apply_near_pending()?;
     store.flush()?;
     Ok(stats)
 }

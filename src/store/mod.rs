@@ -18,6 +18,7 @@
 //! | `runs`     | u64 run id (big-endian)     | the run's record (JSON, see `crawl`)    |
 //! | `neardup`  | see [`crate::neardup`]      | MinHash signatures and LSH bands        |
 //! | `search_pending` | canonical article URL | (empty): changed since the search index was updated |
+//! | `neardup_pending` | canonical article URL | its latest body's MinHash signature (empty: none), not yet in `neardup` |
 //!
 //! `luutru.lock` (an OS file lock plus the holder's pid, command and start time) makes one
 //! process at a time own a store. sled never gives back the space of overwritten records
@@ -51,6 +52,18 @@ use crate::extract::Extracted;
 use crate::{Error, Result};
 use model::*;
 use warc::{WarcPtr, WarcWriter};
+
+/// Near-duplicate changes applied per round of [`Store::apply_near_pending`]: about 3 MB of
+/// bucket updates held at once.
+pub const NEAR_APPLY_CHUNK: usize = 10_000;
+
+/// The `neardup_pending` value for a body: its signature, or empty when it has none.
+fn near_pending_value(body: &str) -> Vec<u8> {
+    crate::neardup::signature(body).map_or_else(Vec::new, |s| s.to_bytes())
+}
+
+/// Low bits of a `queue` key that number the links of one page (see `Store::queue_seqs`).
+const QUEUE_SEQ_BITS: u32 = 16;
 
 /// sled's page cache; explicit so memory use does not depend on sled's default. sled's
 /// in-memory nodes take several times what it counts against this figure: at 64 MiB a
@@ -241,6 +254,8 @@ pub struct Store {
     runs: sled::Tree,
     search_pending: sled::Tree,
     near: crate::neardup::NearDupIndex,
+    /// Near-duplicate index changes not applied yet (see [`Store::apply_near_pending`]).
+    near_pending: sled::Tree,
     warc: Mutex<Option<WarcWriter>>,
     /// "Seen unchanged" facts being gathered into one record (see [`Store::archive_seen`]).
     seen: Mutex<SeenBatch>,
@@ -349,8 +364,19 @@ fn enc<T: serde::Serialize>(v: &T) -> Vec<u8> {
     if json.len() <= COMPRESS_RECORDS_OVER {
         return json;
     }
-    // Compressing an in-memory buffer fails only on allocation failure; keep JSON then.
-    zstd::bulk::compress(&json, RECORD_ZSTD_LEVEL).unwrap_or(json)
+    // Compression contexts are reused: creating one allocates and initialises about a
+    // megabyte of tables, more work than compressing a record. A shared pool rather than
+    // one per thread: records are written from tokio's blocking pool, dozens of threads
+    // that each would keep a context. Compressing an in-memory buffer fails only on
+    // allocation failure; keep JSON then.
+    static POOL: Mutex<Vec<zstd::bulk::Compressor<'static>>> = Mutex::new(Vec::new());
+    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let Some(mut c) = taken.or_else(|| zstd::bulk::Compressor::new(RECORD_ZSTD_LEVEL).ok()) else {
+        return json;
+    };
+    let out = c.compress(&json).unwrap_or(json);
+    POOL.lock().unwrap_or_else(|p| p.into_inner()).push(c);
+    out
 }
 
 fn dec<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
@@ -428,6 +454,7 @@ impl Store {
             runs: tree("runs")?,
             search_pending: tree("search_pending")?,
             near: crate::neardup::NearDupIndex::new(tree("neardup")?),
+            near_pending: tree("neardup_pending")?,
             _lock: lock,
             dir: dir.to_path_buf(),
             db,
@@ -911,13 +938,31 @@ impl Store {
 
     // ---- frontier ----
 
+    /// `n` fresh `queue` keys, in increasing order and above every key handed out before:
+    /// sled's id (persistent and increasing across restarts) shifted left, plus the link's
+    /// position. One id per page rather than per link: each id takes sled's global lock
+    /// for reading, so a page's thirty links waited thirty times for other pages' commits.
+    fn queue_seqs(&self, n: usize) -> Result<Vec<u64>> {
+        let mut seqs = Vec::with_capacity(n);
+        while seqs.len() < n {
+            let id = self.db.generate_id()?;
+            let take = (n - seqs.len()).min(1 << QUEUE_SEQ_BITS);
+            match id
+                .checked_shl(QUEUE_SEQ_BITS)
+                .filter(|b| b >> QUEUE_SEQ_BITS == id)
+            {
+                Some(base) => seqs.extend((0..take as u64).map(|i| base | i)),
+                // Past 2^48 ids (never, in practice): one id per key, as the ids come.
+                None => seqs.push(id),
+            }
+        }
+        Ok(seqs)
+    }
+
     /// Queues `entries` that are not yet known this run (see [`EnqueuePolicy`]); returns
     /// how many were queued.
     pub fn enqueue(&self, entries: &[FrontierEntry], policy: EnqueuePolicy) -> Result<usize> {
-        let seqs: Vec<u64> = entries
-            .iter()
-            .map(|_| self.db.generate_id())
-            .collect::<std::result::Result<_, _>>()?;
+        let seqs = self.queue_seqs(entries.len())?;
         tx_result(
             (
                 &self.frontier,
@@ -1014,8 +1059,10 @@ impl Store {
         self.queue.len()
     }
 
-    /// Records the outcome of fetching `entry` and queues `links`, in one transaction; then
-    /// indexes a new text for near-duplicate lookups (derived data: `reindex-db` rebuilds it).
+    /// Records the outcome of fetching `entry` and queues `links`, in one transaction that
+    /// also marks a changed article for the search index and its new text for the
+    /// near-duplicate index (derived data, updated later in bulk: [`Store::apply_near_pending`],
+    /// `query::refresh_index`).
     pub fn commit(
         &self,
         entry: &FrontierEntry,
@@ -1023,21 +1070,7 @@ impl Store {
         links: &[FrontierEntry],
         policy: EnqueuePolicy,
     ) -> Result<CommitResult> {
-        let result = self.commit_page(entry, commit, links, policy)?;
-        if let CommitResult::NewArticle { url }
-        | CommitResult::NewVersion { url, .. }
-        | CommitResult::Gone { url } = &result
-        {
-            self.search_pending.insert(url.as_bytes(), &[])?;
-        }
-        if let (
-            Commit::Article(fa),
-            CommitResult::NewArticle { url } | CommitResult::NewVersion { url, .. },
-        ) = (commit, &result)
-        {
-            self.index_near_duplicate(url, &fa.fields.body)?;
-        }
-        Ok(result)
+        self.commit_page(entry, commit, links, policy)
     }
 
     /// Articles changed since the search index last caught up.
@@ -1071,11 +1104,51 @@ impl Store {
         Ok(())
     }
 
-    /// Indexes (or un-indexes, for a body too short to compare) an article's latest body.
+    /// Marks an article's latest body for the near-duplicate index (or for leaving it, when
+    /// too short to compare); [`Store::apply_near_pending`] writes it there.
     pub fn index_near_duplicate(&self, url: &str, body: &str) -> Result<()> {
-        match crate::neardup::signature(body) {
-            Some(sig) => self.near.insert(url, &sig),
-            None => self.near.remove(url).map(|_| ()),
+        self.near_pending
+            .insert(url.as_bytes(), near_pending_value(body))?;
+        Ok(())
+    }
+
+    /// Writes the marked near-duplicate changes into the index, [`NEAR_APPLY_CHUNK`] at a
+    /// time, each mark removed once applied (unless marked again meanwhile); returns how
+    /// many were applied. Commands that change articles call it when they finish, and
+    /// lookups before they read, so a crawl that was killed leaves nothing behind.
+    pub fn apply_near_pending(&self) -> Result<usize> {
+        let mut applied = 0;
+        loop {
+            let mut marks = Vec::new();
+            for item in self.near_pending.iter().take(NEAR_APPLY_CHUNK) {
+                marks.push(item?);
+            }
+            if marks.is_empty() {
+                return Ok(applied);
+            }
+            let mut changes = Vec::with_capacity(marks.len());
+            for (k, v) in &marks {
+                let url = String::from_utf8_lossy(k).into_owned();
+                let sig = if v.is_empty() {
+                    None
+                } else {
+                    Some(crate::neardup::Signature::from_bytes(v).ok_or_else(|| {
+                        Error::CorruptRecord {
+                            key: format!("neardup_pending {url}"),
+                            message: format!("signature of {} bytes", v.len()),
+                        }
+                    })?)
+                };
+                changes.push((url, sig));
+            }
+            self.near.apply(changes)?;
+            applied += marks.len();
+            for (k, v) in marks {
+                // A mark written since it was read stays for the next round.
+                let _ = self
+                    .near_pending
+                    .compare_and_swap(&k, Some(v), None::<&[u8]>)?;
+            }
         }
     }
 
@@ -1086,10 +1159,28 @@ impl Store {
         links: &[FrontierEntry],
         policy: EnqueuePolicy,
     ) -> Result<CommitResult> {
-        let seqs: Vec<u64> = links
-            .iter()
-            .map(|_| self.db.generate_id())
-            .collect::<std::result::Result<_, _>>()?;
+        // Links the run already queued or fetched are dropped before the transaction, which
+        // would drop them too (`enqueue_one`): a page links to dozens of pages the run
+        // knows, and each look inside the transaction holds sled's global lock. Safe outside
+        // it: a URL known in this run stays known.
+        let mut fresh = Vec::with_capacity(links.len());
+        for e in links {
+            if !self.known_this_run(e, policy)? {
+                fresh.push(e);
+            }
+        }
+        let seqs = self.queue_seqs(fresh.len())?;
+        // The record of a new article's first version (JSON, zstd) and its near-duplicate
+        // signature, computed before the transaction: sled's transactions hold a
+        // process-wide lock that every read of every other thread waits for, so they
+        // should do no more than read and write.
+        let (first_version, near) = match commit {
+            Commit::Article(fa) => (
+                Some(enc(&first_version(fa))),
+                Some(near_pending_value(&fa.fields.body)),
+            ),
+            _ => (None, None),
+        };
         let trees = (
             &self.frontier,
             &self.queue,
@@ -1099,11 +1190,13 @@ impl Store {
             &self.touched,
             &self.versions,
             &self.content,
+            &self.search_pending,
+            &self.near_pending,
         );
-        tx_result(trees.transaction(|(f, q, qi, al, ar, to, ve, co)| {
+        tx_result(trees.transaction(|(f, q, qi, al, ar, to, ve, co, sp, np)| {
             let queue = (q, qi);
             let art = (ar, to);
-            for (e, seq) in links.iter().zip(&seqs) {
+            for (e, seq) in fresh.iter().zip(&seqs) {
                 enqueue_one(f, queue, al, art, e, *seq, policy)?;
             }
             let key = entry.url.as_bytes();
@@ -1170,10 +1263,40 @@ impl Store {
                     }
                     None => CommitResult::Done,
                 },
-                Commit::Article(fa) => commit_article(al, art, ve, co, fa)?,
+                Commit::Article(fa) => {
+                    commit_article(al, art, ve, co, fa, first_version.as_deref().unwrap_or(&[]))?
+                }
             };
+            if let CommitResult::NewArticle { url }
+            | CommitResult::NewVersion { url, .. }
+            | CommitResult::Gone { url } = &result
+            {
+                sp.insert(url.as_bytes(), &[])?;
+            }
+            if let (
+                CommitResult::NewArticle { url } | CommitResult::NewVersion { url, .. },
+                Some(near),
+            ) = (&result, &near)
+            {
+                np.insert(url.as_bytes(), near.as_slice())?;
+            }
             Ok(result)
         }))
+    }
+
+    /// Whether `enqueue_one` would pass over `e` as already seen in this run (see there).
+    fn known_this_run(&self, e: &FrontierEntry, policy: EnqueuePolicy) -> Result<bool> {
+        let key = e.url.as_bytes();
+        if policy.revisit_walk
+            && e.kind == crate::config::PageKind::Article
+            && self.aliases.contains_key(key)?
+        {
+            return Ok(true);
+        }
+        Ok(match self.frontier.get(key)? {
+            Some(v) => frontier_dec(&e.url, &v)?.run == policy.run,
+            None => false,
+        })
     }
 
     /// Decodes an article record and applies its overlay.
@@ -1319,12 +1442,29 @@ fn enqueue_one(
     Ok(true)
 }
 
+/// The version record of `fa` when it is the first of a new article.
+fn first_version(fa: &FetchedArticle) -> VersionRecord {
+    VersionRecord {
+        number: 1,
+        fetched_at: fa.fetched_at,
+        fetched_url: fa.fetched_url.clone(),
+        http_status: fa.http_status,
+        content_hash: fa.content_hash.clone(),
+        fields: fa.fields.clone(),
+        warc: fa.warc.clone(),
+        changed: Vec::new(),
+        reextracted: false,
+    }
+}
+
+/// `first_version` is `first_version(fa)` encoded, written if `fa` is a new article.
 fn commit_article(
     al: &TransactionalTree,
     ar: ArticleTrees<'_>,
     ve: &TransactionalTree,
     co: &TransactionalTree,
     fa: &FetchedArticle,
+    first_version: &[u8],
 ) -> std::result::Result<CommitResult, TxError> {
     // Which article is this? A known spelling first, then the page's declared canonical,
     // then the same content under another URL of the same site, else a new article.
@@ -1368,18 +1508,7 @@ fn commit_article(
     let result;
     let article = match existing {
         None => {
-            let v = VersionRecord {
-                number: 1,
-                fetched_at: fa.fetched_at,
-                fetched_url: fa.fetched_url.clone(),
-                http_status: fa.http_status,
-                content_hash: fa.content_hash.clone(),
-                fields: fa.fields.clone(),
-                warc: fa.warc.clone(),
-                changed: Vec::new(),
-                reextracted: false,
-            };
-            ve.insert(version_key(&key, 1), enc(&v))?;
+            ve.insert(version_key(&key, 1), first_version)?;
             result = CommitResult::NewArticle { url: key.clone() };
             ArticleRecord {
                 url: key.clone(),
@@ -1509,6 +1638,9 @@ impl ArticleStore for Store {
     }
 
     fn near_duplicates(&self, url: &str) -> Result<Vec<crate::neardup::NearMatch>> {
+        if !self.near_pending.is_empty() {
+            self.apply_near_pending()?;
+        }
         self.near.lookup_url(url)
     }
 
@@ -1617,9 +1749,15 @@ mod tests {
 
     /// Commits a first capture of `url` at `at` (the WARC pointer is not read).
     fn new_article(store: &Store, url: &str, at: DateTime<Utc>) {
+        let body = format!("Sáng 20/11, Tỉnh ủy Hải Dương tổ chức hội nghị ({url}).");
+        capture(store, url, &body, at);
+    }
+
+    /// Commits a capture of `url` with `body` at `at`.
+    fn capture(store: &Store, url: &str, body: &str, at: DateTime<Utc>) -> CommitResult {
         let fields = Extracted {
             title: Some("Hội nghị Ban Chấp hành Đảng bộ tỉnh".into()),
-            body: format!("Sáng 20/11, Tỉnh ủy Hải Dương tổ chức hội nghị ({url})."),
+            body: body.into(),
             ..Extracted::default()
         };
         let fa = FetchedArticle {
@@ -1647,7 +1785,88 @@ mod tests {
         };
         store
             .commit(&entry(url), &Commit::Article(Box::new(fa)), &[], policy(at))
+            .unwrap()
+    }
+
+    const LONG_BODY: &str = "Chiều 12/6/2024, Ban Chấp hành Đảng bộ tỉnh Hải Dương tổ chức Hội \
+        nghị lần thứ 25 để đánh giá tình hình thực hiện nhiệm vụ chính trị 6 tháng đầu năm và \
+        bàn giải pháp thực hiện nhiệm vụ 6 tháng cuối năm 2024. Đồng chí Trần Đức Thắng, Ủy \
+        viên Trung ương Đảng, Bí thư Tỉnh ủy, Trưởng đoàn đại biểu Quốc hội tỉnh chủ trì hội \
+        nghị. Tham dự có các đồng chí trong Ban Thường vụ Tỉnh ủy, Ban Chấp hành Đảng bộ tỉnh.";
+
+    #[test]
+    fn commits_mark_texts_for_the_near_duplicate_index_and_lookups_apply_them() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let a = "http://tinhuy.test/tin-tuc/hoi-nghi-25.html";
+        let b = "http://baotinh.test/chinh-tri/hoi-nghi-25-123.html";
+        capture(&store, a, LONG_BODY, t(0));
+        let republished = format!("{} Theo Tỉnh ủy Hải Dương.", LONG_BODY.replace("25", "XXV"));
+        capture(&store, b, &republished, t(1));
+        // Marked in the page's transaction, with the search marks; not applied yet.
+        assert_eq!(store.near_pending.len(), 2);
+        assert_eq!(store.search_pending().unwrap(), [b, a]);
+        assert!(store.near.get(a).unwrap().is_none());
+        // A lookup applies the marks first.
+        let found = store.near_duplicates(a).unwrap();
+        assert_eq!(found.len(), 1, "{found:?}");
+        assert_eq!(found[0].url, b);
+        assert!(store.near_pending.is_empty());
+        assert!(store.near.get(b).unwrap().is_some());
+
+        // A new version too short to compare takes the article out of the index.
+        let result = capture(&store, b, "Ảnh: Hội nghị lần thứ 25.", t(2));
+        assert!(matches!(result, CommitResult::NewVersion { number: 2, .. }));
+        assert_eq!(store.near_pending.get(b).unwrap().unwrap().len(), 0);
+        assert_eq!(store.apply_near_pending().unwrap(), 1);
+        assert!(store.near_duplicates(a).unwrap().is_empty());
+        assert!(store.near.get(b).unwrap().is_none());
+        assert_eq!(store.apply_near_pending().unwrap(), 0);
+    }
+
+    #[test]
+    fn links_queue_once_in_the_order_found() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let policy = policy(t(0));
+        let listing = |url: &str| FrontierEntry {
+            kind: crate::config::PageKind::Listing,
+            ..entry(url)
+        };
+        let u = |i: u32| format!("http://tinhuy.test/tin-tuc/bai-{i}.html");
+        store
+            .enqueue(&[listing("http://tinhuy.test/")], policy)
             .unwrap();
+        let first: Vec<FrontierEntry> = [3, 1, 2].map(|i| entry(&u(i))).into();
+        store
+            .commit(
+                &listing("http://tinhuy.test/"),
+                &Commit::Listing,
+                &first,
+                policy,
+            )
+            .unwrap();
+        // A second page links to two of the same and one more: only that one is queued.
+        let second: Vec<FrontierEntry> = [2, 4, 3].map(|i| entry(&u(i))).into();
+        store
+            .commit(&entry(&u(3)), &Commit::Listing, &second, policy)
+            .unwrap();
+        let queued: Vec<String> = store
+            .queue
+            .iter()
+            .values()
+            .map(|v| String::from_utf8(v.unwrap().to_vec()).unwrap())
+            .collect();
+        assert_eq!(queued, [u(1), u(2), u(4)]);
+        assert_eq!(store.queued(), 3);
+        // Every queue entry has its reverse index entry.
+        for (k, v) in store.queue.iter().map(Result::unwrap) {
+            assert_eq!(store.queue_index.get(&v).unwrap().unwrap(), k);
+        }
+        let keys = store.queue_seqs(3).unwrap();
+        assert!(keys.windows(2).all(|w| w[0] < w[1]));
+        let last = store.queue.iter().keys().last().unwrap().unwrap();
+        assert!(keys[0] > u64::from_be_bytes(last.as_ref().try_into().unwrap()));
     }
 
     #[test]
