@@ -376,6 +376,29 @@ impl Cli {
     }
 }
 
+/// After a crawl: the full-text index, then the near-duplicate index. A failure here loses
+/// nothing (the changed articles stay marked and the next query, lookup or `reindex`
+/// catches up), so it is a warning.
+fn update_indexes(store: &Store) {
+    let indexed = crate::search::SearchIndex::open(store.dir())
+        .and_then(|mut index| query::refresh_index(store, &mut index));
+    if let Err(e) = indexed {
+        tracing::warn!("search index not updated: {e}");
+    }
+    // The near-duplicate index takes the run's new texts in one sorted pass (see
+    // `NearDupIndex::apply`). After the search index: the pass leaves sled's cache full of
+    // index nodes, which added 20 MB to the search update's peak memory when it came first.
+    let started = std::time::Instant::now();
+    match store.apply_near_pending() {
+        Ok(applied) => tracing::debug!(
+            applied,
+            ms = started.elapsed().as_millis() as u64,
+            "near-duplicate index updated"
+        ),
+        Err(e) => tracing::warn!("near-duplicate index not updated: {e}"),
+    }
+}
+
 /// Runs the command; returns the process exit code.
 pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
     let mut stdout = std::io::stdout().lock();
@@ -383,7 +406,11 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         Command::Crawl(args) => {
             let config = cli.load_config()?;
             crate::crawl::check_sites(&config, &args.sites)?;
-            let store = Arc::new(Store::open(&config.crawl.store, &cli.command_line())?);
+            let store = Arc::new(Store::open_with_cache(
+                &config.crawl.store,
+                &cli.command_line(),
+                crate::store::CRAWL_CACHE_BYTES,
+            )?);
             let opts = CrawlOptions {
                 sites: args.sites.clone(),
                 max_pages: args.max_pages,
@@ -396,27 +423,23 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             // Through the crawl and the index update after it; stopped when dropped.
             let _trimmer = AbortOnDrop(tokio::spawn(release_free_memory_every(TRIM_EVERY)));
             let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
+            // The index updates below need little of the crawl's large sled cache: the store
+            // is reopened with the default one. Should that fail, they are left for the
+            // next query (the changed articles stay marked).
+            let store = match Arc::try_unwrap(store) {
+                Ok(store) => match store.with_cache(crate::store::DEFAULT_CACHE_BYTES) {
+                    Ok(store) => Some(Arc::new(store)),
+                    Err(e) => {
+                        tracing::warn!("search and near-duplicate indexes not updated: {e}");
+                        None
+                    }
+                },
+                // Still shared (not once the crawl has returned): keep it as it is.
+                Err(shared) => Some(shared),
+            };
             release_free_memory();
-            // Keep the full-text index current; a failure here loses nothing (the changed
-            // articles stay listed and the next query or `reindex` catches up).
-            let indexed = crate::search::SearchIndex::open(store.dir())
-                .and_then(|mut index| query::refresh_index(&store, &mut index));
-            if let Err(e) = indexed {
-                tracing::warn!("search index not updated: {e}");
-            }
-            // Then the near-duplicate index takes the run's new texts in one sorted pass
-            // (see `NearDupIndex::apply`). After the search index: the pass leaves sled's
-            // cache full of index nodes, which added 20 MB to the search update's peak
-            // memory when it came first. A failure leaves the texts marked for the next
-            // lookup or crawl.
-            let started = std::time::Instant::now();
-            match store.apply_near_pending() {
-                Ok(applied) => tracing::debug!(
-                    applied,
-                    ms = started.elapsed().as_millis() as u64,
-                    "near-duplicate index updated"
-                ),
-                Err(e) => tracing::warn!("near-duplicate index not updated: {e}"),
+            if let Some(store) = &store {
+                update_indexes(store);
             }
             let mut stdout = std::io::stdout().lock();
             print_summary(&summary, args.json, &mut stdout)?;

@@ -120,7 +120,7 @@ impl Store {
             .map_err(|e| io_err(&dir, "writing db.compact.done", e))?;
         sync_dir(&dir);
         recover(&dir)?;
-        let store = Store::open_locked(&dir, lock)?;
+        let store = Store::open_locked(&dir, lock, super::DEFAULT_CACHE_BYTES)?;
         let after = store.db_bytes()?;
         Ok((
             store,
