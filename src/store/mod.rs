@@ -1472,15 +1472,21 @@ fn enqueue_one(
 
 /// The version record of `fa` when it is the first of a new article.
 fn first_version(fa: &FetchedArticle) -> VersionRecord {
+    version_of(fa, 1, Vec::new())
+}
+
+/// Version `number` of an article, captured in `fa`; `changed` lists the fields that
+/// differ from the version before.
+fn version_of(fa: &FetchedArticle, number: u32, changed: Vec<String>) -> VersionRecord {
     VersionRecord {
-        number: 1,
+        number,
         fetched_at: fa.fetched_at,
         fetched_url: fa.fetched_url.clone(),
         http_status: fa.http_status,
         content_hash: fa.content_hash.clone(),
         fields: fa.fields.clone(),
         warc: fa.warc.clone(),
-        changed: Vec::new(),
+        changed,
         reextracted: false,
     }
 }
@@ -1561,19 +1567,10 @@ fn commit_article(
                     None => None,
                 };
                 let number = a.versions + 1;
-                let v = VersionRecord {
-                    number,
-                    fetched_at: fa.fetched_at,
-                    fetched_url: fa.fetched_url.clone(),
-                    http_status: fa.http_status,
-                    content_hash: fa.content_hash.clone(),
-                    fields: fa.fields.clone(),
-                    warc: fa.warc.clone(),
-                    changed: prev
-                        .map(|p| changed_fields(&p.fields, &fa.fields))
-                        .unwrap_or_default(),
-                    reextracted: false,
-                };
+                let changed = prev
+                    .map(|p| changed_fields(&p.fields, &fa.fields))
+                    .unwrap_or_default();
+                let v = version_of(fa, number, changed);
                 ve.insert(version_key(&key, number), enc(&v))?;
                 a.versions = number;
                 a.content_hash = fa.content_hash.clone();
