@@ -434,7 +434,8 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                         None
                     }
                 },
-                // Still shared (not once the crawl has returned): keep it as it is.
+                // Still shared (a store write on the blocking pool outlives an interrupted
+                // crawl's aborted page): keep it as it is.
                 Err(shared) => Some(shared),
             };
             release_free_memory();
