@@ -4,8 +4,8 @@
 //! `cargo bench --bench neardup` (about 4 minutes on 2 cores, most of it building the 1M
 //! index; `LUUTRU_NEARDUP_SIZES=100k cargo bench --bench neardup` skips the 1M index).
 //!
-//! The indexed signatures are synthetic and loaded with `NearDupIndex::load` (the bulk path
-//! of a database rebuild; the crawler's path, `insert`, is timed on the loaded index):
+//! The indexed signatures are synthetic and loaded with `NearDupIndex::load` (the bulk load
+//! of an empty index; the one-article path, `insert`, is timed on the loaded index):
 //! - background articles: independent random min-hashes, i.e. articles sharing no text;
 //! - "same topic" clusters (1% of the articles, 10 per cluster): each shares a random 25% of
 //!   its min-hashes with the cluster's base, so they collide on some bands and cost the

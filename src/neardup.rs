@@ -19,8 +19,11 @@
 //! - [`similarity`]: the Jaccard estimate of two signatures.
 //! - [`NearDupIndex`]: a `sled::Tree` holding each article's signature and its [`BANDS`]
 //!   band entries; [`NearDupIndex::lookup`] reads the buckets of a signature's bands and
-//!   confirms the candidates against [`MIN_SIMILARITY`]; [`NearDupIndex::load`] fills an
-//!   empty index in bulk (rebuilding the database).
+//!   confirms the candidates against [`MIN_SIMILARITY`]; [`NearDupIndex::insert`] and
+//!   [`NearDupIndex::remove`] change one article atomically; [`NearDupIndex::apply`] writes
+//!   many changes in one sorted pass (the store's path: crawls, re-extraction and rebuilds
+//!   mark texts and apply them when they finish); [`NearDupIndex::load`] fills an empty
+//!   index in bulk.
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
