@@ -613,9 +613,8 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         Command::Reindex => {
             let store = cli.open_existing_store()?;
             let mut index = crate::search::SearchIndex::open(store.dir())?;
-            let pending = store.search_pending()?;
             let n = index.rebuild(&store)?;
-            store.clear_search_pending(&pending)?;
+            store.clear_all_search_pending()?;
             writeln!(stdout, "indexed {n} article(s)").map_err(Error::WriteOutput)?;
             Ok(EXIT_OK)
         }

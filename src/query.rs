@@ -280,22 +280,24 @@ pub fn refresh_index(
     store: &crate::store::Store,
     index: &mut crate::search::SearchIndex,
 ) -> Result<u64> {
-    let keys = store.search_pending()?;
     if index.created() {
-        // A new (or schema-replaced) index knows nothing: index every article.
+        // A new (or schema-replaced) index knows nothing: index every article. The store is
+        // this process's alone, so no mark can appear meanwhile that the rebuild missed.
         let n = index.rebuild(store)?;
-        store.clear_search_pending(&keys)?;
+        store.clear_all_search_pending()?;
         return Ok(n);
-    }
-    if keys.is_empty() {
-        return Ok(0);
     }
     let mut n = 0;
     // Committed in chunks: tantivy's queue of added documents is not bounded by its memory
     // budget (see `search::COMMIT_EVERY_DOCS`). Each chunk's keys leave the pending list
-    // once they are committed, so an interruption loses no work.
-    for chunk in keys.chunks(crate::search::COMMIT_EVERY_DOCS) {
-        for key in chunk {
+    // once they are committed, so an interruption loses no work, and the next chunk is the
+    // first of what is left: the keys are never all in memory.
+    loop {
+        let chunk = store.search_pending_first(crate::search::COMMIT_EVERY_DOCS)?;
+        if chunk.is_empty() {
+            break;
+        }
+        for key in &chunk {
             let Some(a) = store.article(key)? else {
                 continue;
             };
@@ -306,7 +308,7 @@ pub fn refresh_index(
             n += 1;
         }
         index.commit()?;
-        store.clear_search_pending(chunk)?;
+        store.clear_search_pending(&chunk)?;
     }
     Ok(n)
 }

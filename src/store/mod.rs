@@ -1103,9 +1103,17 @@ impl Store {
 
     /// Articles changed since the search index last caught up.
     pub fn search_pending(&self) -> Result<Vec<String>> {
+        self.search_pending_first(usize::MAX)
+    }
+
+    /// The first `limit` of [`Store::search_pending`]: the index update takes them a batch
+    /// at a time, so its memory does not grow with the number of changed articles (100,000
+    /// URLs held at once are ~12 MB).
+    pub fn search_pending_first(&self, limit: usize) -> Result<Vec<String>> {
         self.search_pending
             .iter()
             .keys()
+            .take(limit)
             .map(|k| Ok(String::from_utf8_lossy(&k?).into_owned()))
             .collect()
     }
@@ -1121,6 +1129,12 @@ impl Store {
         for k in keys {
             self.search_pending.remove(k.as_bytes())?;
         }
+        Ok(())
+    }
+
+    /// Marks every article as indexed: after the search index was rebuilt from all of them.
+    pub fn clear_all_search_pending(&self) -> Result<()> {
+        self.search_pending.clear()?;
         Ok(())
     }
 
@@ -1847,6 +1861,45 @@ mod tests {
         assert!(store.near_duplicates(a).unwrap().is_empty());
         assert!(store.near.get(b).unwrap().is_none());
         assert_eq!(store.apply_near_pending().unwrap(), 0);
+    }
+
+    #[test]
+    fn the_search_index_catches_up_a_batch_at_a_time_and_clears_every_mark() {
+        use crate::search::{SearchIndex, COMMIT_EVERY_DOCS};
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let url = |i: usize| format!("http://tinhuy.test/tin-tuc/hoi-nghi-{i}.html");
+        capture(&store, &url(0), LONG_BODY, t(0));
+        // A new index is built from every article, and every mark goes.
+        let mut index = SearchIndex::open(store.dir()).unwrap();
+        assert_eq!(crate::query::refresh_index(&store, &mut index).unwrap(), 1);
+        assert!(store.search_pending().unwrap().is_empty());
+        drop(index);
+
+        // More changed articles than one batch, and a mark whose article is not there:
+        // everything is indexed, every mark (the stray one too) cleared.
+        let n = 2 * COMMIT_EVERY_DOCS + 7;
+        for i in 1..=n {
+            capture(
+                &store,
+                &url(i),
+                &format!("{LONG_BODY} Bài số {i}."),
+                t(i as i64),
+            );
+        }
+        store
+            .mark_search_pending("http://tinhuy.test/khong-con.html")
+            .unwrap();
+        assert_eq!(store.search_pending().unwrap().len(), n + 1);
+        let mut index = SearchIndex::open(store.dir()).unwrap();
+        assert!(!index.created());
+        assert_eq!(
+            crate::query::refresh_index(&store, &mut index).unwrap(),
+            n as u64
+        );
+        assert!(store.search_pending().unwrap().is_empty());
+        assert_eq!(index.num_docs(), n as u64 + 1);
+        assert_eq!(crate::query::refresh_index(&store, &mut index).unwrap(), 0);
     }
 
     #[test]
