@@ -424,10 +424,10 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
             let _trimmer = AbortOnDrop(tokio::spawn(release_free_memory_every(TRIM_EVERY)));
             let summary = crate::crawl::run(&config, store.clone(), opts, shutdown).await?;
             // The index updates below need little of the crawl's large sled cache: the store
-            // is reopened with the default one. Should that fail, they are left for the
-            // next query (the changed articles stay marked).
+            // is reopened with a small one. Should that fail, they are left for the next
+            // query (the changed articles stay marked).
             let store = match Arc::try_unwrap(store) {
-                Ok(store) => match store.with_cache(crate::store::DEFAULT_CACHE_BYTES) {
+                Ok(store) => match store.with_cache(crate::store::INDEX_UPDATE_CACHE_BYTES) {
                     Ok(store) => Some(Arc::new(store)),
                     Err(e) => {
                         tracing::warn!("search and near-duplicate indexes not updated: {e}");

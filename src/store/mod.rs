@@ -74,10 +74,17 @@ pub const DEFAULT_CACHE_BYTES: u64 = 16 * 1024 * 1024;
 /// sled's page cache while crawling. A crawl is bound by its commits, which run one at a
 /// time under sled's global lock and read nodes scattered over several trees: with twice
 /// the default cache a 20,000-article first crawl took 80 s instead of 96 (back to back).
-/// The crawl command reopens the store with the default cache for the index updates after
-/// it ([`Store::with_cache`]): they need little of it, and its nodes added ~10 MB to their
-/// peak memory (benches/README.md, "Crawl").
-pub const CRAWL_CACHE_BYTES: u64 = 32 * 1024 * 1024;
+/// 24 rather than 32 MiB: sled's memory beyond its cache grows with the store (its page
+/// table: ~20 MB at 100,000 articles), and at 32 MiB a 100,000-article crawl peaked at
+/// 173 MB while crawling, at 24 MiB at 157 MB (benches/README.md, "Crawl").
+pub const CRAWL_CACHE_BYTES: u64 = 24 * 1024 * 1024;
+
+/// sled's page cache for the index updates at the end of a crawl (the crawl command reopens
+/// the store with it, [`Store::with_cache`]). They read each record once, in key order, so
+/// a cache saves them little: with 4 MiB instead of the default 16 the updates after a
+/// 100,000-article crawl peaked at 161 instead of 174 MB (search) and 121 instead of 157
+/// MB (near-duplicates), in the same time.
+pub const INDEX_UPDATE_CACHE_BYTES: u64 = 4 * 1024 * 1024;
 
 /// Read access to articles and versions: what query, show, diff and export need. A shared
 /// backend (e.g. a database server) would implement this.
