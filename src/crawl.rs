@@ -44,6 +44,8 @@ pub const READY_MAX: usize = 4096;
 /// Queued URLs one top-up of the ready buffer looks at, at most; the next one goes on from
 /// there. Bounds the scheduler's work per finished page however long the queue is.
 pub const QUEUE_SCAN_MAX: usize = 1024;
+/// A host's places in flight plus ready, beyond its cap in flight: at least this many.
+pub const READY_EXTRA_MIN: usize = 2;
 /// Due articles a revisit walk reads from the store at once, per origin.
 pub const WALK_CHUNK: usize = 256;
 /// Seeds queued per transaction when a run starts.
@@ -458,15 +460,22 @@ async fn run_pass(
             .site(site)
             .map_or(1, |s| if s.rate > 0.0 { 2 } else { c.concurrency })
     };
-    // No host takes more places than this in flight plus ready: its pages are passed over
-    // in the queue without decoding them.
-    let cap_max = config
-        .sites
-        .iter()
-        .map(|s| cap_of(&s.name))
-        .max()
-        .unwrap_or(1)
-        + 2;
+    // A host's places in flight plus ready. A quarter of its cap more than its cap: a
+    // top-up then finds room for a fair share of pages. With only two more, a host crawled
+    // at full concurrency sent the scheduler back to the queue every third page, each time
+    // reading QUEUE_SCAN_MAX entries past the host's waiting pages (5% of a first crawl's
+    // CPU). A rate-limited host keeps its two extra places.
+    let places = |cap: usize| cap + (cap / 4).max(READY_EXTRA_MIN);
+    // No host takes more places than this: its pages are passed over in the queue without
+    // decoding them.
+    let cap_max = places(
+        config
+            .sites
+            .iter()
+            .map(|s| cap_of(&s.name))
+            .max()
+            .unwrap_or(1),
+    );
 
     loop {
         if !stopping && (max_pages == 0 || dispatched < max_pages) {
@@ -501,7 +510,7 @@ async fn run_pass(
                         let host = host_of(&e.url);
                         let mut counts = counts.borrow_mut();
                         let n = counts.entry(host.clone()).or_default();
-                        if *n >= cap_of(&e.site) + 2 {
+                        if *n >= places(cap_of(&e.site)) {
                             return false;
                         }
                         *n += 1;
@@ -553,7 +562,7 @@ async fn run_pass(
                         let host = host_of(&e.url);
                         let mut counts = counts.borrow_mut();
                         let n = counts.entry(host.clone()).or_default();
-                        if *n >= cap_of(&e.site) + 2 {
+                        if *n >= places(cap_of(&e.site)) {
                             break;
                         }
                         *n += 1;
