@@ -26,8 +26,6 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 
 use chrono::{DateTime, SecondsFormat, SubsecRound, Utc};
-use flate2::write::GzEncoder;
-use flate2::Compression;
 use sha1::{Digest, Sha1};
 
 use crate::{Error, Result};
@@ -744,24 +742,51 @@ fn check_field_value(value: &str) -> std::result::Result<(), &'static str> {
 /// One WARC record (header fields, then the block given in parts) as one gzip member.
 fn gzip_record(fields: &[(&str, String)], block: &[&[u8]]) -> io::Result<Vec<u8>> {
     let block_len: usize = block.iter().map(|part| part.len()).sum();
-    let mut head = String::from("WARC/1.1\r\n");
+    let mut record = Vec::with_capacity(block_len + 1024);
+    record.extend_from_slice(b"WARC/1.1\r\n");
     for (name, value) in fields {
-        head.push_str(name);
-        head.push_str(": ");
-        head.push_str(value);
-        head.push_str("\r\n");
+        record.extend_from_slice(name.as_bytes());
+        record.extend_from_slice(b": ");
+        record.extend_from_slice(value.as_bytes());
+        record.extend_from_slice(b"\r\n");
     }
-    head.push_str(&format!("Content-Length: {block_len}\r\n\r\n"));
-    let mut encoder = GzEncoder::new(
-        Vec::with_capacity(block_len / 3 + head.len()),
-        Compression::default(),
-    );
-    encoder.write_all(head.as_bytes())?;
+    record.extend_from_slice(format!("Content-Length: {block_len}\r\n\r\n").as_bytes());
     for part in block {
-        encoder.write_all(part)?;
+        record.extend_from_slice(part);
     }
-    encoder.write_all(CRLF2)?;
-    encoder.finish()
+    record.extend_from_slice(CRLF2);
+    gzip(&record)
+}
+
+/// libdeflate's compression level for WARC records. Its 6 compresses pages of the crawl
+/// bench 10% faster than zlib's 6 (zlib-rs) and 2.7% smaller (20.8% against 21.4% of the
+/// HTML); its 5 is 27% faster, 2.0% smaller. The WARC files are the archive and most of the
+/// store, so the smaller output wins.
+const WARC_GZIP_LEVEL: i32 = 6;
+
+/// `data` as one gzip member. Whole-buffer compression (libdeflate) rather than streaming:
+/// a record is in memory anyway, and a compressor is reused from a shared pool, since
+/// making one allocates and clears its tables (creating zlib's state for every record took
+/// 2.7% of a first crawl's CPU). A pool rather than one per thread, as for the store's
+/// zstd contexts: records are compressed on tokio's blocking pool, dozens of threads.
+fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
+    static POOL: Mutex<Vec<libdeflater::Compressor>> = Mutex::new(Vec::new());
+    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
+    let mut compressor = taken.unwrap_or_else(|| {
+        libdeflater::Compressor::new(
+            libdeflater::CompressionLvl::new(WARC_GZIP_LEVEL).expect("a level libdeflate has"),
+        )
+    });
+    let mut out = vec![0; compressor.gzip_compress_bound(data.len())];
+    let written = compressor.gzip_compress(data, &mut out);
+    POOL.lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .push(compressor);
+    // Fails only when the output does not fit, and it was given libdeflate's bound.
+    let len = written.map_err(|e| io::Error::other(format!("gzip: {e}")))?;
+    out.truncate(len);
+    out.shrink_to_fit();
+    Ok(out)
 }
 
 /// The response head to archive: as received, except that `Transfer-Encoding` is renamed
@@ -1210,6 +1235,7 @@ mod tests {
     use warc::{RecordType, WarcHeader, WarcReader};
 
     fn gzip(data: &[u8]) -> Vec<u8> {
+        use flate2::{write::GzEncoder, Compression};
         let mut e = GzEncoder::new(Vec::new(), Compression::default());
         e.write_all(data).expect("in-memory gzip");
         e.finish().expect("in-memory gzip")
@@ -1764,6 +1790,30 @@ mod tests {
         let items: Vec<Result<WarcRecordInfo>> = scan_dir(tmp.path()).expect("scan").collect();
         assert_eq!(items.len(), 3);
         assert!(items[2].is_err());
+    }
+
+    #[test]
+    fn a_record_is_one_gzip_member_and_a_reused_compressor_keeps_nothing_of_the_last() {
+        let page = "<p>Tỉnh ủy Hải Dương tổ chức hội nghị</p>".repeat(2_000);
+        let fields = [("WARC-Type", "resource".to_string())];
+        let first = gzip_record(&fields, &[page.as_bytes()]).expect("in-memory gzip");
+        // Other data through the pooled compressors, then the same record again.
+        for n in [0, 1, 70_000] {
+            super::gzip(&vec![b'x'; n]).expect("in-memory gzip");
+        }
+        let again = gzip_record(&fields, &[page.as_bytes()]).expect("in-memory gzip");
+        assert_eq!(first, again);
+        assert!(first.len() < page.len() / 10, "{} bytes", first.len());
+        // One member, read whole by a single-member decoder, nothing after it.
+        let mut decoder = flate2::bufread::GzDecoder::new(&first[..]);
+        let mut text = String::new();
+        decoder.read_to_string(&mut text).expect("a gzip member");
+        assert!(decoder.into_inner().is_empty());
+        let expected = format!(
+            "WARC/1.1\r\nWARC-Type: resource\r\nContent-Length: {}\r\n\r\n{page}\r\n\r\n",
+            page.len()
+        );
+        assert_eq!(text, expected);
     }
 
     #[test]
