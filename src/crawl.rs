@@ -463,8 +463,8 @@ async fn run_pass(
     // A host's places in flight plus ready. A quarter of its cap more than its cap: a
     // top-up then finds room for a fair share of pages. With only two more, a host crawled
     // at full concurrency sent the scheduler back to the queue every third page, each time
-    // reading QUEUE_SCAN_MAX entries past the host's waiting pages (5% of a first crawl's
-    // CPU). A rate-limited host keeps its two extra places.
+    // reading QUEUE_SCAN_MAX entries past the host's waiting pages (5% of the CPU over
+    // the crawl bench's first 3,000 pages). A rate-limited host keeps its two extra places.
     let places = |cap: usize| cap + (cap / 4).max(READY_EXTRA_MIN);
     // No host takes more places than this: its pages are passed over in the queue without
     // decoding them.
