@@ -380,18 +380,49 @@ fn enc<T: serde::Serialize>(v: &T) -> Vec<u8> {
         return json;
     }
     // Compression contexts are reused: creating one allocates and initialises about a
-    // megabyte of tables, more work than compressing a record. A shared pool rather than
-    // one per thread: records are written from tokio's blocking pool, dozens of threads
-    // that each would keep a context. Compressing an in-memory buffer fails only on
-    // allocation failure; keep JSON then.
-    static POOL: Mutex<Vec<zstd::bulk::Compressor<'static>>> = Mutex::new(Vec::new());
-    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let Some(mut c) = taken.or_else(|| zstd::bulk::Compressor::new(RECORD_ZSTD_LEVEL).ok()) else {
-        return json;
-    };
-    let out = c.compress(&json).unwrap_or(json);
-    POOL.lock().unwrap_or_else(|p| p.into_inner()).push(c);
-    out
+    // megabyte of tables, more work than compressing a record. Compressing an in-memory
+    // buffer fails only on allocation failure; keep JSON then.
+    static CONTEXTS: Pool<zstd::bulk::Compressor<'static>> = Pool::new();
+    CONTEXTS
+        .with(
+            || zstd::bulk::Compressor::new(RECORD_ZSTD_LEVEL).ok(),
+            |c| c.compress(&json).ok(),
+        )
+        .flatten()
+        .unwrap_or(json)
+}
+
+/// Objects that are dear to make and cheap to reuse (compression contexts), shared by
+/// every thread. One pool rather than one object per thread: store records and WARC
+/// records are compressed on tokio's blocking pool, dozens of threads that would each
+/// keep one.
+pub(crate) struct Pool<T> {
+    idle: Mutex<Vec<T>>,
+}
+
+impl<T> Pool<T> {
+    pub(crate) const fn new() -> Pool<T> {
+        Pool {
+            idle: Mutex::new(Vec::new()),
+        }
+    }
+
+    /// Runs `f` on an idle object, or on one made by `make` when none is idle (`None`
+    /// when `make` fails); the object then goes back to the pool.
+    pub(crate) fn with<R>(
+        &self,
+        make: impl FnOnce() -> Option<T>,
+        f: impl FnOnce(&mut T) -> R,
+    ) -> Option<R> {
+        let idle = self.idle.lock().unwrap_or_else(|p| p.into_inner()).pop();
+        let mut object = idle.or_else(make)?;
+        let out = f(&mut object);
+        self.idle
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(object);
+        Some(out)
+    }
 }
 
 fn dec<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
@@ -1907,6 +1938,27 @@ mod tests {
         assert!(store.search_pending().unwrap().is_empty());
         assert_eq!(index.num_docs(), n as u64 + 1);
         assert_eq!(crate::query::refresh_index(&store, &mut index).unwrap(), 0);
+    }
+
+    #[test]
+    fn a_pool_reuses_what_it_made_and_makes_only_when_none_is_idle() {
+        let pool: Pool<Vec<u8>> = Pool::new();
+        let made = std::cell::Cell::new(0);
+        let make = || {
+            made.set(made.get() + 1);
+            Some(Vec::new())
+        };
+        for i in 0..3u8 {
+            let len = pool.with(make, |v| {
+                v.push(i);
+                v.len()
+            });
+            assert_eq!(len, Some(usize::from(i) + 1));
+        }
+        assert_eq!(made.get(), 1);
+        // Nothing idle and nothing made: no object, `f` not run.
+        let empty: Pool<Vec<u8>> = Pool::new();
+        assert_eq!(empty.with(|| None, |_| unreachable!()), None::<()>);
     }
 
     #[test]

@@ -765,28 +765,27 @@ fn gzip_record(fields: &[(&str, String)], block: &[&[u8]]) -> io::Result<Vec<u8>
 const WARC_GZIP_LEVEL: i32 = 6;
 
 /// `data` as one gzip member. Whole-buffer compression (libdeflate) rather than streaming:
-/// a record is in memory anyway, and a compressor is reused from a shared pool, since
+/// a record is in memory anyway, and compressors are reused ([`super::Pool`]), since
 /// making one allocates and clears its tables (creating zlib's state for every record took
-/// 2.7% of a first crawl's CPU). A pool rather than one per thread, as for the store's
-/// zstd contexts: records are compressed on tokio's blocking pool, dozens of threads.
+/// 2.7% of a first crawl's CPU).
 fn gzip(data: &[u8]) -> io::Result<Vec<u8>> {
-    static POOL: Mutex<Vec<libdeflater::Compressor>> = Mutex::new(Vec::new());
-    let taken = POOL.lock().unwrap_or_else(|p| p.into_inner()).pop();
-    let mut compressor = taken.unwrap_or_else(|| {
-        libdeflater::Compressor::new(
-            libdeflater::CompressionLvl::new(WARC_GZIP_LEVEL).expect("a level libdeflate has"),
-        )
+    static COMPRESSORS: super::Pool<libdeflater::Compressor> = super::Pool::new();
+    let make = || {
+        let level =
+            libdeflater::CompressionLvl::new(WARC_GZIP_LEVEL).expect("a level libdeflate has");
+        Some(libdeflater::Compressor::new(level))
+    };
+    let compressed = COMPRESSORS.with(make, |compressor| {
+        let mut out = vec![0; compressor.gzip_compress_bound(data.len())];
+        let len = compressor.gzip_compress(data, &mut out)?;
+        out.truncate(len);
+        out.shrink_to_fit();
+        Ok(out)
     });
-    let mut out = vec![0; compressor.gzip_compress_bound(data.len())];
-    let written = compressor.gzip_compress(data, &mut out);
-    POOL.lock()
-        .unwrap_or_else(|p| p.into_inner())
-        .push(compressor);
     // Fails only when the output does not fit, and it was given libdeflate's bound.
-    let len = written.map_err(|e| io::Error::other(format!("gzip: {e}")))?;
-    out.truncate(len);
-    out.shrink_to_fit();
-    Ok(out)
+    compressed
+        .expect("make always gives a compressor")
+        .map_err(|e: libdeflater::CompressionError| io::Error::other(format!("gzip: {e}")))
 }
 
 /// The response head to archive: as received, except that `Transfer-Encoding` is renamed
