@@ -5,7 +5,7 @@
 //!
 //! | tree       | key                         | value                                   |
 //! |------------|-----------------------------|-----------------------------------------|
-//! | `meta`     | `schema_version`, `run`, `last_run_id` | u32 / [`model::RunState`] / u64 |
+//! | `meta`     | `schema_version`, `run`, `last_run_id`, `zstd_dict/`+u32 | u32 / [`model::RunState`] / u64 / a zstd dictionary ([`codec`]) |
 //! | `frontier` | canonical URL               | [`model::FrontierEntry`]                |
 //! | `queue`    | u64 sequence (big-endian)   | canonical URL still to fetch this run   |
 //! | `queue_index` | canonical URL            | its `queue` key                         |
@@ -34,11 +34,18 @@
 //! Parts: [`Store`] (the sled + WARC implementation), the read-side trait [`ArticleStore`]
 //! that query, show and export use, and [`Commit`] / [`CommitResult`] for one page.
 
+mod codec;
 mod compact;
 pub mod model;
 pub mod warc;
 
+pub use codec::{
+    COMPRESS_RECORDS_OVER, COMPRESS_WITH_DICT_OVER, DICT_BYTES, DICT_SAMPLE_BYTES,
+    DICT_SAMPLE_RECORDS,
+};
 pub use compact::Compaction;
+
+use codec::{plain_enc, Codec};
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
@@ -94,6 +101,10 @@ pub trait ArticleStore {
     fn article(&self, url: &str) -> Result<Option<ArticleRecord>>;
     /// Versions oldest first.
     fn versions(&self, url: &str) -> Result<Vec<VersionRecord>>;
+    /// Version `number` of the article whose canonical URL is `url`.
+    fn version(&self, url: &str, number: u32) -> Result<Option<VersionRecord>> {
+        Ok(self.versions(url)?.into_iter().find(|v| v.number == number))
+    }
     /// Every article, in key order.
     fn articles(&self) -> Box<dyn Iterator<Item = Result<ArticleRecord>> + '_>;
     /// Articles (of any site) whose latest body nearly equals this one's, most similar first.
@@ -271,6 +282,8 @@ pub struct Store {
     near: crate::neardup::NearDupIndex,
     /// Near-duplicate index changes not applied yet (see [`Store::apply_near_pending`]).
     near_pending: sled::Tree,
+    /// Encodes and decodes records, with the store's zstd dictionaries.
+    codec: Codec,
     warc: Mutex<Option<WarcWriter>>,
     /// "Seen unchanged" facts being gathered into one record (see [`Store::archive_seen`]).
     seen: Mutex<SeenBatch>,
@@ -331,7 +344,7 @@ fn take_lock(dir: &Path, command: &str) -> Result<std::fs::File> {
     };
     f.set_len(0).map_err(open_err)?;
     f.rewind().map_err(open_err)?;
-    f.write_all(&enc(&holder)).map_err(open_err)?;
+    f.write_all(&plain_enc(&holder)).map_err(open_err)?;
     f.flush().map_err(open_err)?;
     Ok(f)
 }
@@ -361,36 +374,6 @@ fn open_sled(config: &sled::Config) -> sled::Result<sled::Db> {
 
 /// Boxed: sled returns the abort error by value through every transactional call.
 type TxError = ConflictableTransactionError<Box<Error>>;
-
-/// Records whose JSON is longer than this are stored zstd-compressed. Below it the frame
-/// overhead eats the gain; above it are the versions, which hold article text.
-pub const COMPRESS_RECORDS_OVER: usize = 512;
-/// zstd level for records: level 3 packs Vietnamese article text about 3:1 at several
-/// hundred MB/s, so it costs the crawl little next to parsing the page.
-const RECORD_ZSTD_LEVEL: i32 = 3;
-/// The zstd frame magic number. A JSON record starts with `{`, `[` or `"`, never with it.
-const ZSTD_MAGIC: [u8; 4] = [0x28, 0xb5, 0x2f, 0xfd];
-
-/// A record as stored: JSON, zstd-compressed when it is long. sled does not compress (its
-/// `compression` feature pins a zstd that conflicts with tantivy's), and every byte of a
-/// record is written to sled's log again each time the record or its neighbours change.
-fn enc<T: serde::Serialize>(v: &T) -> Vec<u8> {
-    let json = serde_json::to_vec(v).expect("store records serialize to JSON");
-    if json.len() <= COMPRESS_RECORDS_OVER {
-        return json;
-    }
-    // Compression contexts are reused: creating one allocates and initialises about a
-    // megabyte of tables, more work than compressing a record. Compressing an in-memory
-    // buffer fails only on allocation failure; keep JSON then.
-    static CONTEXTS: Pool<zstd::bulk::Compressor<'static>> = Pool::new();
-    CONTEXTS
-        .with(
-            || zstd::bulk::Compressor::new(RECORD_ZSTD_LEVEL).ok(),
-            |c| c.compress(&json).ok(),
-        )
-        .flatten()
-        .unwrap_or(json)
-}
 
 /// Objects that are dear to make and cheap to reuse (compression contexts), shared by
 /// every thread. One pool rather than one object per thread: store records and WARC
@@ -425,30 +408,19 @@ impl<T> Pool<T> {
     }
 }
 
-fn dec<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
-    let corrupt = |message: String| Error::CorruptRecord {
-        key: String::from_utf8_lossy(key).into_owned(),
-        message,
-    };
-    if bytes.starts_with(&ZSTD_MAGIC) {
-        let mut json = Vec::new();
-        zstd::stream::copy_decode(bytes, &mut json)
-            .map_err(|e| corrupt(format!("cannot decompress the record: {e}")))?;
-        return serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()));
-    }
-    serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))
-}
-
 fn tx_dec<T: serde::de::DeserializeOwned>(
+    codec: &Codec,
     key: &[u8],
     bytes: &[u8],
 ) -> std::result::Result<T, TxError> {
-    dec(key, bytes).map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))
+    codec
+        .dec(key, bytes)
+        .map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))
 }
 
 /// A frontier record, with its URL (the key) put back.
-fn frontier_dec(url: &str, bytes: &[u8]) -> Result<FrontierEntry> {
-    let mut e: FrontierEntry = dec(url.as_bytes(), bytes)?;
+fn frontier_dec(codec: &Codec, url: &str, bytes: &[u8]) -> Result<FrontierEntry> {
+    let mut e: FrontierEntry = codec.dec(url.as_bytes(), bytes)?;
     e.url = url.to_string();
     Ok(e)
 }
@@ -506,8 +478,10 @@ impl Store {
         )
         .map_err(|e| open_err(e.to_string()))?;
         let tree = |name: &str| db.open_tree(name).map_err(|e| open_err(e.to_string()));
+        let meta = tree("meta")?;
         let store = Store {
-            meta: tree("meta")?,
+            codec: Codec::open(meta.clone())?,
+            meta,
             frontier: tree("frontier")?,
             queue: tree("queue")?,
             queue_index: tree("queue_index")?,
@@ -528,21 +502,25 @@ impl Store {
             seen: Mutex::new(SeenBatch::default()),
             seen_written: std::sync::Condvar::new(),
         };
-        match store.meta.get("schema_version")? {
-            None => {
+        let found = store.meta.get("schema_version")?.map(|v| {
+            <[u8; 4]>::try_from(v.as_ref())
+                .map(u32::from_be_bytes)
+                .unwrap_or(0)
+        });
+        match found {
+            Some(SCHEMA_VERSION) => {}
+            // New, or older and readable as it is: from now on records may need this
+            // version to be read, so older luutru must refuse the store.
+            None | Some(OLDEST_SCHEMA_VERSION..SCHEMA_VERSION) => {
                 store
                     .meta
                     .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
             }
             Some(v) => {
-                let found = <[u8; 4]>::try_from(v.as_ref())
-                    .map(u32::from_be_bytes)
-                    .unwrap_or(0);
-                if found != SCHEMA_VERSION {
-                    return Err(open_err(format!(
-                        "schema version {found}, this luutru reads version {SCHEMA_VERSION}"
-                    )));
-                }
+                return Err(open_err(format!(
+                    "schema version {v}, this luutru reads versions \
+                     {OLDEST_SCHEMA_VERSION} to {SCHEMA_VERSION}"
+                )));
             }
         }
         Ok(store)
@@ -561,7 +539,7 @@ impl Store {
     pub fn archive(&self, ex: &warc::Exchange<'_>) -> Result<WarcPtr> {
         let digest = warc::payload_digest(ex.body);
         let original: Option<WarcPtr> = match self.payloads.get(digest.as_bytes())? {
-            Some(v) => Some(dec(digest.as_bytes(), &v)?),
+            Some(v) => Some(self.codec.dec(digest.as_bytes(), &v)?),
             None => None,
         };
         let ex = warc::Exchange {
@@ -580,7 +558,8 @@ impl Store {
         token.wait()?;
         if original.is_none() && !ex.body.is_empty() {
             // Safe to record outside the page transaction: the record is already on disk.
-            self.payloads.insert(digest.as_bytes(), enc(&ptr))?;
+            self.payloads
+                .insert(digest.as_bytes(), self.codec.enc(&ptr))?;
         }
         Ok(ptr)
     }
@@ -603,7 +582,9 @@ impl Store {
             return Ok(None);
         };
         match self.articles.get(&key)? {
-            Some(v) => Ok(Some(dec::<ArticleRecord>(&key, &v)?.content_hash)),
+            Some(v) => Ok(Some(
+                self.codec.dec::<ArticleRecord>(&key, &v)?.content_hash,
+            )),
             None => Ok(None),
         }
     }
@@ -611,7 +592,7 @@ impl Store {
     /// The first archived copy of a payload, by its digest.
     pub fn payload_ptr(&self, digest: &str) -> Result<Option<WarcPtr>> {
         match self.payloads.get(digest.as_bytes())? {
-            Some(v) => Ok(Some(dec(digest.as_bytes(), &v)?)),
+            Some(v) => Ok(Some(self.codec.dec(digest.as_bytes(), &v)?)),
             None => Ok(None),
         }
     }
@@ -622,7 +603,7 @@ impl Store {
             .compare_and_swap(
                 ptr.payload_digest.as_bytes(),
                 None as Option<&[u8]>,
-                Some(enc(ptr)),
+                Some(self.codec.enc(ptr)),
             )?
             .ok();
         Ok(())
@@ -639,7 +620,7 @@ impl Store {
         tx_result(
             (&self.articles, &self.touched, &self.versions, &self.content).transaction(
                 |(ar, to, ve, co)| {
-                    let art = (ar, to);
+                    let art = (ar, to, &self.codec);
                     let Some(mut a) = get_article(art, url)? else {
                         return Err(ConflictableTransactionError::Abort(Box::new(
                             Error::ArticleNotFound(url.to_string()),
@@ -657,7 +638,7 @@ impl Store {
                         warc: from.warc.clone(),
                         reextracted: true,
                     };
-                    ve.insert(version_key(url, number), enc(&v))?;
+                    ve.insert(version_key(url, number), self.codec.enc(&v))?;
                     a.versions = number;
                     a.content_hash = hash.clone();
                     co.insert(content_key(&a.site, &hash), url.as_bytes())?;
@@ -793,7 +774,7 @@ impl Store {
     /// The unfinished run, if a previous process stopped before completing it.
     pub fn current_run(&self) -> Result<Option<RunState>> {
         match self.meta.get("run")? {
-            Some(v) => Ok(Some(dec(b"run", &v)?)),
+            Some(v) => Ok(Some(self.codec.dec(b"run", &v)?)),
             None => Ok(None),
         }
     }
@@ -812,7 +793,7 @@ impl Store {
             sites,
         };
         self.meta.insert("last_run_id", &run.id.to_be_bytes())?;
-        self.meta.insert("run", enc(&run))?;
+        self.meta.insert("run", self.codec.enc(&run))?;
         Ok(run)
     }
 
@@ -898,7 +879,7 @@ impl Store {
             }
             let a = self.touched_record(&key, &v)?;
             let this_run = match self.frontier.get(&key)? {
-                Some(f) => dec::<FrontierEntry>(&key, &f)?.run == run,
+                Some(f) => self.codec.dec::<FrontierEntry>(&key, &f)?.run == run,
                 None => false,
             };
             if this_run {
@@ -1042,7 +1023,7 @@ impl Store {
                     let mut n = 0;
                     let queue = (q, qi);
                     for (e, seq) in entries.iter().zip(&seqs) {
-                        if enqueue_one(f, queue, al, (ar, to), e, *seq, policy)? {
+                        if enqueue_one(f, queue, al, (ar, to, &self.codec), e, *seq, policy)? {
                             n += 1;
                         }
                     }
@@ -1067,7 +1048,7 @@ impl Store {
                 continue;
             }
             if let Some(v) = self.frontier.get(url.as_bytes())? {
-                let entry = frontier_dec(&url, &v)?;
+                let entry = frontier_dec(&self.codec, &url, &v)?;
                 if accept(&entry) {
                     out.push(entry);
                 }
@@ -1099,7 +1080,7 @@ impl Store {
             let url = String::from_utf8_lossy(&url);
             if !skip(&url) {
                 if let Some(v) = self.frontier.get(url.as_bytes())? {
-                    let entry = frontier_dec(&url, &v)?;
+                    let entry = frontier_dec(&self.codec, &url, &v)?;
                     if accept(&entry) {
                         out.push(entry);
                     }
@@ -1136,7 +1117,26 @@ impl Store {
         links: &[FrontierEntry],
         policy: EnqueuePolicy,
     ) -> Result<CommitResult> {
-        self.commit_page(entry, commit, links, policy)
+        let result = self.commit_page(entry, commit, links, policy)?;
+        // Outside the transaction: training takes a fraction of a second, once per store,
+        // and sled's transactions stop every other commit while they run.
+        if self.codec.ready_to_train() {
+            self.train_dictionary()?;
+        }
+        Ok(result)
+    }
+
+    /// Trains the store's record dictionary on the long records written so far in this
+    /// process and compresses with it from then on (see `store::codec`); `false` when
+    /// nothing was done (the store has one, or zstd could not train on these samples).
+    /// Commits do it on their own once enough records are in.
+    pub fn train_dictionary(&self) -> Result<bool> {
+        self.codec.train()
+    }
+
+    /// Whether the store compresses its records with a dictionary of its own.
+    pub fn has_dictionary(&self) -> bool {
+        self.codec.has_dictionary()
     }
 
     /// Articles changed since the search index last caught up.
@@ -1256,7 +1256,7 @@ impl Store {
         // should do no more than read and write.
         let (first_version, near) = match commit {
             Commit::Article(fa) => (
-                Some(enc(&first_version(fa))),
+                Some(self.codec.enc(&first_version(fa))),
                 Some(near_pending_value(&fa.fields.body)),
             ),
             _ => (None, None),
@@ -1275,7 +1275,7 @@ impl Store {
         );
         tx_result(trees.transaction(|(f, q, qi, al, ar, to, ve, co, sp, np)| {
             let queue = (q, qi);
-            let art = (ar, to);
+            let art = (ar, to, &self.codec);
             for (e, seq) in fresh.iter().zip(&seqs) {
                 enqueue_one(f, queue, al, art, e, *seq, policy)?;
             }
@@ -1295,7 +1295,7 @@ impl Store {
             // record: the article's last fetch says it is done this run.
             let walked_unchanged = !queued && matches!(commit, Commit::NotModified { .. });
             if !walked_unchanged {
-                f.insert(key, enc(&done))?;
+                f.insert(key, self.codec.enc(&done))?;
             }
             remove_from_queue(queue, &entry.url)?;
 
@@ -1374,14 +1374,14 @@ impl Store {
             return Ok(true);
         }
         Ok(match self.frontier.get(key)? {
-            Some(v) => frontier_dec(&e.url, &v)?.run == policy.run,
+            Some(v) => frontier_dec(&self.codec, &e.url, &v)?.run == policy.run,
             None => false,
         })
     }
 
     /// Decodes an article record and applies its overlay.
     fn touched_record(&self, key: &[u8], v: &[u8]) -> Result<ArticleRecord> {
-        let mut a: ArticleRecord = dec(key, v)?;
+        let mut a: ArticleRecord = self.codec.dec(key, v)?;
         if let Some(t) = self.touched.get(key)? {
             Touch::decode(&String::from_utf8_lossy(key), &t)?.apply(&mut a);
         }
@@ -1407,7 +1407,7 @@ impl Store {
     pub fn all_versions(&self) -> impl Iterator<Item = Result<VersionRecord>> + '_ {
         self.versions.iter().map(|r| {
             let (k, v) = r?;
-            dec(&k, &v)
+            self.codec.dec(&k, &v)
         })
     }
 }
@@ -1422,18 +1422,18 @@ fn remove_from_queue((q, qi): QueueTrees<'_>, url: &str) -> std::result::Result<
     Ok(())
 }
 
-/// The `articles` tree and its `touched` overlay, inside a transaction.
-type ArticleTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree);
+/// The `articles` tree, its `touched` overlay and the store's codec, inside a transaction.
+type ArticleTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree, &'a Codec);
 
 /// An article record with what later unchanged fetches changed in it.
 fn get_article(
-    (ar, to): ArticleTrees<'_>,
+    (ar, to, codec): ArticleTrees<'_>,
     url: &str,
 ) -> std::result::Result<Option<ArticleRecord>, TxError> {
     let Some(v) = ar.get(url.as_bytes())? else {
         return Ok(None);
     };
-    let mut a: ArticleRecord = tx_dec(url.as_bytes(), &v)?;
+    let mut a: ArticleRecord = tx_dec(codec, url.as_bytes(), &v)?;
     if let Some(t) = to.get(url.as_bytes())? {
         Touch::decode(url, &t)
             .map_err(|e| ConflictableTransactionError::Abort(Box::new(e)))?
@@ -1444,11 +1444,11 @@ fn get_article(
 
 /// Writes a whole article record; it now holds what the overlay held.
 fn put_article(
-    (ar, to): ArticleTrees<'_>,
+    (ar, to, codec): ArticleTrees<'_>,
     url: &str,
     a: &ArticleRecord,
 ) -> std::result::Result<(), TxError> {
-    ar.insert(url.as_bytes(), enc(a))?;
+    ar.insert(url.as_bytes(), codec.enc(a))?;
     to.remove(url.as_bytes())?;
     Ok(())
 }
@@ -1456,7 +1456,7 @@ fn put_article(
 /// Writes `after`, an update of `before`: as a few bytes in the overlay when only what an
 /// unchanged fetch changes differs, else as a whole record.
 fn touch_article(
-    (ar, to): ArticleTrees<'_>,
+    (ar, to, codec): ArticleTrees<'_>,
     url: &str,
     before: &ArticleRecord,
     after: &ArticleRecord,
@@ -1470,7 +1470,7 @@ fn touch_article(
             to.insert(url.as_bytes(), &t.encode())?;
             Ok(())
         }
-        _ => put_article((ar, to), url, after),
+        _ => put_article((ar, to, codec), url, after),
     }
 }
 
@@ -1497,7 +1497,7 @@ fn enqueue_one(
         return Ok(false);
     }
     if let Some(v) = f.get(key)? {
-        let old: FrontierEntry = tx_dec(key, &v)?;
+        let old: FrontierEntry = tx_dec(ar.2, key, &v)?;
         if old.run == policy.run {
             return Ok(false);
         }
@@ -1516,7 +1516,7 @@ fn enqueue_one(
     let mut queued = e.clone();
     queued.run = policy.run;
     queued.state = FrontierState::Queued;
-    f.insert(key, enc(&queued))?;
+    f.insert(key, ar.2.enc(&queued))?;
     q.insert(&seq.to_be_bytes(), key)?;
     qi.insert(key, &seq.to_be_bytes())?;
     Ok(true)
@@ -1615,7 +1615,7 @@ fn commit_article(
         Some(mut a) => {
             if a.content_hash != fa.content_hash {
                 let prev: Option<VersionRecord> = match ve.get(version_key(&key, a.versions))? {
-                    Some(v) => Some(tx_dec(&version_key(&key, a.versions), &v)?),
+                    Some(v) => Some(tx_dec(ar.2, &version_key(&key, a.versions), &v)?),
                     None => None,
                 };
                 let number = a.versions + 1;
@@ -1623,7 +1623,7 @@ fn commit_article(
                     .map(|p| changed_fields(&p.fields, &fa.fields))
                     .unwrap_or_default();
                 let v = version_of(fa, number, changed);
-                ve.insert(version_key(&key, number), enc(&v))?;
+                ve.insert(version_key(&key, number), ar.2.enc(&v))?;
                 a.versions = number;
                 a.content_hash = fa.content_hash.clone();
                 result = CommitResult::NewVersion {
@@ -1637,7 +1637,7 @@ fn commit_article(
                 // rebuild, which replays in WARC order, arrives at the same record.
                 let vk = version_key(&key, a.versions);
                 if let Some(raw) = ve.get(&vk)? {
-                    let mut latest: VersionRecord = tx_dec(&vk, &raw)?;
+                    let mut latest: VersionRecord = tx_dec(ar.2, &vk, &raw)?;
                     if fa.fetched_at < latest.fetched_at && latest.content_hash == fa.content_hash {
                         latest.fetched_at = fa.fetched_at;
                         latest.fetched_url = fa.fetched_url.clone();
@@ -1646,7 +1646,7 @@ fn commit_article(
                         // The same key form can be spelled differently (old tone marks, NFD):
                         // fields and pointer must describe the same capture.
                         latest.fields = fa.fields.clone();
-                        ve.insert(vk, enc(&latest))?;
+                        ve.insert(vk, ar.2.enc(&latest))?;
                     }
                 }
             }
@@ -1704,12 +1704,20 @@ impl ArticleStore for Store {
         }
     }
 
+    fn version(&self, url: &str, number: u32) -> Result<Option<VersionRecord>> {
+        let key = version_key(url, number);
+        match self.versions.get(&key)? {
+            Some(v) => Ok(Some(self.codec.dec(&key, &v)?)),
+            None => Ok(None),
+        }
+    }
+
     fn versions(&self, url: &str) -> Result<Vec<VersionRecord>> {
         self.versions
             .scan_prefix(version_prefix(url))
             .map(|r| {
                 let (k, v) = r?;
-                dec(&k, &v)
+                self.codec.dec(&k, &v)
             })
             .collect()
     }
@@ -1733,20 +1741,6 @@ impl ArticleStore for Store {
 mod tests {
     use super::*;
     use chrono::SubsecRound;
-
-    #[test]
-    fn short_records_stay_plain_json_long_ones_are_compressed() {
-        let short = vec!["hòa".to_string()];
-        assert_eq!(enc(&short), serde_json::to_vec(&short).unwrap());
-
-        let long: Vec<String> = (0..200)
-            .map(|i| format!("Đoàn công tác tỉnh Hải Dương kiểm tra lần {i}"))
-            .collect();
-        let stored = enc(&long);
-        assert!(stored.starts_with(&ZSTD_MAGIC));
-        assert!(stored.len() * 3 < serde_json::to_vec(&long).unwrap().len());
-        assert_eq!(dec::<Vec<String>>(b"k", &stored).unwrap(), long);
-    }
 
     #[test]
     fn seen_facts_arriving_together_share_one_record_and_are_all_on_disk() {
@@ -2211,21 +2205,78 @@ mod tests {
     }
 
     #[test]
-    fn long_records_written_before_compression_still_read() {
-        let long: Vec<String> = (0..200).map(|i| format!("đoạn {i}")).collect();
-        let plain = serde_json::to_vec(&long).unwrap();
-        assert!(plain.len() > COMPRESS_RECORDS_OVER);
-        assert_eq!(dec::<Vec<String>>(b"k", &plain).unwrap(), long);
+    fn a_store_trains_its_dictionary_on_its_first_records_and_reads_every_record_after() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = |i: usize| format!("http://tinhuy.test/tin-tuc/bai-{i}.html");
+        let body = |i: usize| {
+            format!(
+                "{} Đoàn công tác số {i} làm việc tại xã {} ngày {}/{}.",
+                LONG_BODY,
+                ["An Lạc", "Hưng Đạo", "Lê Lợi", "Cộng Hòa"][i % 4],
+                1 + i % 28,
+                1 + i % 12
+            )
+        };
+        let mut n = 0;
+        {
+            let store = Store::open(dir.path(), "test").unwrap();
+            while !store.has_dictionary() {
+                capture(&store, &url(n), &body(n), t(n as i64));
+                n += 1;
+                assert!(n <= DICT_SAMPLE_RECORDS, "no dictionary after {n} articles");
+            }
+            for _ in 0..10 {
+                capture(&store, &url(n), &body(n), t(n as i64));
+                n += 1;
+            }
+            // Written after the dictionary: compressed with it, though shorter than what
+            // is compressed without one.
+            let raw = store
+                .versions
+                .get(version_key(&url(n - 1), 1))
+                .unwrap()
+                .unwrap();
+            assert!(raw.len() < COMPRESS_RECORDS_OVER, "{} bytes", raw.len());
+            assert!(zstd::zstd_safe::get_dict_id_from_frame(&raw).is_some());
+            let raw = store.articles.get(url(n - 1)).unwrap().unwrap();
+            assert!(zstd::zstd_safe::get_dict_id_from_frame(&raw).is_some());
+        }
+        // Reopened, and compacted: every record reads, from before and after the dictionary.
+        let store = Store::open(dir.path(), "test").unwrap();
+        assert!(store.has_dictionary());
+        let (store, _) = store.compact().unwrap();
+        for i in (0..n).step_by(37).chain([n - 1]) {
+            let versions = store.versions(&url(i)).unwrap();
+            assert_eq!(versions.len(), 1);
+            assert_eq!(versions[0].fields.body, body(i));
+            assert_eq!(store.article(&url(i)).unwrap().unwrap().versions, 1);
+        }
+        assert_eq!(store.all_versions().count(), n);
     }
 
     #[test]
-    fn a_damaged_compressed_record_is_an_error_naming_its_key() {
-        let long: Vec<String> = (0..200).map(|i| format!("đoạn {i}")).collect();
-        let mut stored = enc(&long);
-        stored.truncate(stored.len() / 2);
-        let err = dec::<Vec<String>>(b"http://x/a.html", &stored).unwrap_err();
+    fn older_schema_versions_are_upgraded_newer_ones_refused() {
+        let dir = tempfile::tempdir().unwrap();
+        let set = |v: u32| {
+            let store = Store::open(dir.path(), "test").unwrap();
+            store
+                .meta
+                .insert("schema_version", &v.to_be_bytes())
+                .unwrap();
+        };
+        let get = || {
+            let store = Store::open(dir.path(), "test").unwrap();
+            let v = store.meta.get("schema_version").unwrap().unwrap();
+            u32::from_be_bytes(v.as_ref().try_into().unwrap())
+        };
+        assert_eq!(get(), SCHEMA_VERSION);
+        set(1);
+        assert_eq!(get(), SCHEMA_VERSION, "version 1 is upgraded");
+        set(SCHEMA_VERSION + 1);
+        let err = Store::open(dir.path(), "test").err().unwrap();
         assert!(
-            matches!(&err, Error::CorruptRecord { key, .. } if key == "http://x/a.html"),
+            err.to_string()
+                .contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
             "{err}"
         );
     }

@@ -1,10 +1,10 @@
 //! The records kept in sled, and the keys they live under.
 //!
 //! Every record is JSON (serde): tolerant of added fields, and small next to the raw pages,
-//! which live in the WARC files only. Records longer than
-//! [`COMPRESS_RECORDS_OVER`](crate::store::COMPRESS_RECORDS_OVER) bytes (the versions, which
-//! hold article text) are stored as a zstd frame of that JSON (`zstd -d` reads a dumped
-//! value). Parts:
+//! which live in the WARC files only. Long records (the versions, which hold article text,
+//! and, once the store has trained its zstd dictionary, article records and payload
+//! pointers) are stored as a zstd frame of that JSON; `store::codec` says when and how.
+//! Parts:
 //! [`ArticleRecord`] (with its [`Touch`] overlay), [`VersionRecord`], [`FrontierEntry`],
 //! [`RunState`], and the key
 //! helpers [`version_key`] / [`content_key`].
@@ -16,8 +16,13 @@ use crate::config::PageKind;
 use crate::extract::Extracted;
 use crate::store::warc::WarcPtr;
 
-/// Bumped whenever a record's meaning changes; a store with another version is refused.
-pub const SCHEMA_VERSION: u32 = 1;
+/// Bumped whenever a record's meaning changes; a store with a newer version is refused, an
+/// older one upgraded when opened. Version 2: records may be compressed with a zstd
+/// dictionary kept in `meta` (see `store::codec`), which version 1 cannot read; version 1
+/// stores read as they are.
+pub const SCHEMA_VERSION: u32 = 2;
+/// The oldest version this luutru opens (and upgrades).
+pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
 /// Whether the article still answers.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
