@@ -797,7 +797,7 @@ fn main() {
         std::env::var("LUUTRU_BENCH_STEPS").unwrap_or_else(|_| "search,as_of,export".into());
     let step = |name: &str| steps.split(',').any(|s| s.trim() == name);
     if step("search") {
-        search_latency(&index, n);
+        search_latency(&index, &store, n);
     }
     if step("as_of") {
         as_of_latency(&store);
@@ -810,7 +810,7 @@ fn main() {
     println!("load average at the end: {}", loadavg());
 }
 
-fn search_latency(index: &SearchIndex, n: usize) {
+fn search_latency(index: &SearchIndex, store: &Store, n: usize) {
     println!(
         "\nsearch, in-process, {HITS} hits with snippets, {QUERIES_PER_CLASS} queries per class:"
     );
@@ -822,7 +822,9 @@ fn search_latency(index: &SearchIndex, n: usize) {
     // Warm-up: the first queries page the index in.
     for c in &classes {
         for (q, f, o) in c.queries.iter().take(5) {
-            index.search_ordered(q, f, c.limit, *o).expect("search");
+            index
+                .search_ordered(store, q, f, c.limit, *o)
+                .expect("search");
         }
     }
     let mut all_times = Vec::new();
@@ -831,7 +833,9 @@ fn search_latency(index: &SearchIndex, n: usize) {
         let mut hits = 0;
         for (q, f, o) in &c.queries {
             let started = Instant::now();
-            let found = index.search_ordered(q, f, c.limit, *o).expect("search");
+            let found = index
+                .search_ordered(store, q, f, c.limit, *o)
+                .expect("search");
             times.push(started.elapsed());
             hits += found.len();
         }

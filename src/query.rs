@@ -242,7 +242,7 @@ pub fn search(
         None => {
             let mut index = crate::search::SearchIndex::open(store.dir())?;
             refresh_index(store, &mut index)?;
-            index.search_ordered(text, filter, wanted, order)?
+            index.search_ordered(store, text, filter, wanted, order)?
         }
     };
     let mut out = Vec::new();
@@ -250,10 +250,10 @@ pub fn search(
         let Some(mut a) = store.article(&hit.url)? else {
             continue;
         };
-        let versions = store.versions(&hit.url)?;
-        let Some(v) = versions.iter().find(|v| v.number == hit.version) else {
+        let Some(v) = store.version(&hit.url, hit.version)? else {
             continue;
         };
+        let v = &v;
         if let Some(t) = as_of {
             a.versions = v.number;
             if a.gone_since.is_some_and(|g| g > t.with_timezone(&Utc)) {

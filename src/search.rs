@@ -23,8 +23,10 @@
 //! - [`SearchIndex`]: open (created if missing), rebuild, upsert, commit, search. The four
 //!   text fields are indexed together as one multi-valued field of words (one posting list
 //!   per word) and one of word pairs with positions (phrases), plus the title again for a
-//!   title boost; summary, body and author are stored for snippets. Filters (site, status,
-//!   published range) are unscored clauses; `published` is a fast field for date order.
+//!   title boost. Only the title and what a hit lists are stored: a hit's snippet is cut
+//!   from its version in the store (one read per hit), so the text is not kept twice.
+//!   Filters (site, status, published range) are unscored clauses; `published` is a fast
+//!   field for date order.
 //! - [`search_as_of`]: each article as it read at a moment, by scanning the store (cost in
 //!   its doc).
 //! - [`snippet`] and [`Hit`]: the original text around the best cluster of matches, each
@@ -673,12 +675,10 @@ struct Fields {
     text: Field,
     /// The same four values as word pairs with positions (see [`PairTokenizer`]): phrases.
     pairs: Field,
-    /// The title again, for the title boost; stored for hits.
+    /// The title again, for the title boost; stored for hits. Summary, body and author are
+    /// not stored: a hit's snippet is cut from its version in the store, which holds them
+    /// anyway (stored here they were a third of the index).
     title: Field,
-    /// Stored only: snippets are cut from them.
-    summary: Field,
-    body: Field,
-    author: Field,
     /// Unix seconds, indexed and fast: range filters and date order.
     published: Field,
     /// RFC 3339 with the page's own offset, stored only (the i64 loses the offset).
@@ -711,9 +711,6 @@ fn schema() -> Schema {
             .set_indexing_options(words)
             .set_stored(),
     );
-    for name in ["summary", "body", "author"] {
-        b.add_text_field(name, STORED);
-    }
     b.add_i64_field("published", INDEXED | FAST);
     b.add_text_field("published_at", STORED);
     b.add_u64_field("version", STORED);
@@ -730,9 +727,6 @@ impl Fields {
             text: schema.get_field("text")?,
             pairs: schema.get_field("pairs")?,
             title: schema.get_field("title")?,
-            summary: schema.get_field("summary")?,
-            body: schema.get_field("body")?,
-            author: schema.get_field("author")?,
             published: schema.get_field("published")?,
             published_at: schema.get_field("published_at")?,
             version: schema.get_field("version")?,
@@ -745,17 +739,20 @@ impl Fields {
         d.add_text(self.url, &v.url);
         d.add_text(self.site, &v.site);
         d.add_text(self.status, v.status.as_str());
-        for (field, value) in [
-            (self.title, v.title.as_deref()),
-            (self.summary, v.summary.as_deref()),
-            (self.body, Some(v.body.as_str())),
-            (self.author, v.author.as_deref()),
-        ] {
-            if let Some(value) = value {
-                d.add_text(field, value);
-                d.add_text(self.text, value);
-                d.add_text(self.pairs, value);
-            }
+        if let Some(title) = &v.title {
+            d.add_text(self.title, title);
+        }
+        for value in [
+            v.title.as_deref(),
+            v.summary.as_deref(),
+            Some(v.body.as_str()),
+            v.author.as_deref(),
+        ]
+        .into_iter()
+        .flatten()
+        {
+            d.add_text(self.text, value);
+            d.add_text(self.pairs, value);
         }
         if let Some(p) = v.published {
             d.add_i64(self.published, p.timestamp());
@@ -867,30 +864,42 @@ impl Fields {
         BooleanQuery::new(clauses)
     }
 
-    fn hit(&self, doc: &TantivyDocument, query: &TextQuery, score: f32) -> Hit {
+    /// The hit of `doc`, its snippet cut from the indexed version as `store` holds it (no
+    /// snippet when the store no longer has that version: a database rebuilt from the WARC
+    /// files under an index not yet rebuilt).
+    fn hit(
+        &self,
+        store: &dyn ArticleStore,
+        doc: &TantivyDocument,
+        query: &TextQuery,
+        score: f32,
+    ) -> Result<Hit> {
         let text = |f: Field| {
             doc.get_first(f)
                 .and_then(|v| v.as_str())
                 .map(str::to_string)
         };
         let title = text(self.title);
-        let summary = text(self.summary);
-        let body = text(self.body).unwrap_or_default();
-        let snippet = hit_snippet(
-            query,
-            title.as_deref().unwrap_or(""),
-            summary.as_deref().unwrap_or(""),
-            &body,
-        );
-        Hit {
-            url: text(self.url).unwrap_or_default(),
+        let url = text(self.url).unwrap_or_default();
+        let version = doc
+            .get_first(self.version)
+            .and_then(|v| v.as_u64())
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(0);
+        let snippet = match store.version(&url, version)? {
+            Some(v) => hit_snippet(
+                query,
+                v.fields.title.as_deref().unwrap_or(""),
+                v.fields.summary.as_deref().unwrap_or(""),
+                &v.fields.body,
+            ),
+            None => String::new(),
+        };
+        Ok(Hit {
+            url,
             site: text(self.site).unwrap_or_default(),
             published: text(self.published_at).and_then(|p| DateTime::parse_from_rfc3339(&p).ok()),
-            version: doc
-                .get_first(self.version)
-                .and_then(|v| v.as_u64())
-                .and_then(|v| u32::try_from(v).ok())
-                .unwrap_or(0),
+            version,
             captured_at: doc
                 .get_first(self.captured_at)
                 .and_then(|v| v.as_i64())
@@ -899,7 +908,7 @@ impl Fields {
             title,
             score,
             snippet,
-        }
+        })
     }
 }
 
@@ -1152,14 +1161,22 @@ impl SearchIndex {
         self.reader.reload().map_err(|e| self.err(e))
     }
 
-    /// Articles matching `text` and `filter`, best first, at most `limit` (0 = all).
-    pub fn search(&self, text: &str, filter: &Filter, limit: usize) -> Result<Vec<Hit>> {
-        self.search_ordered(text, filter, limit, SearchOrder::Relevance)
+    /// Articles matching `text` and `filter`, best first, at most `limit` (0 = all); the
+    /// snippets are cut from the versions in `store` (the store the index was built from).
+    pub fn search(
+        &self,
+        store: &dyn ArticleStore,
+        text: &str,
+        filter: &Filter,
+        limit: usize,
+    ) -> Result<Vec<Hit>> {
+        self.search_ordered(store, text, filter, limit, SearchOrder::Relevance)
     }
 
     /// [`SearchIndex::search`] in the given order.
     pub fn search_ordered(
         &self,
+        store: &dyn ArticleStore,
         text: &str,
         filter: &Filter,
         limit: usize,
@@ -1190,7 +1207,7 @@ impl SearchIndex {
         top.into_iter()
             .map(|(score, addr)| {
                 let doc: TantivyDocument = searcher.doc(addr).map_err(|e| self.err(e))?;
-                Ok(self.fields.hit(&doc, &q, score))
+                self.fields.hit(store, &doc, &q, score)
             })
             .collect()
     }
@@ -1734,10 +1751,12 @@ mod tests {
         let idx = indexed(&f);
         let all = Filter::default();
         for q in ["chi linh", "CHÍ LINH", "ChI lInH", "Chí Linh"] {
-            let hits = idx.search(q, &all, 10).expect("search");
+            let hits = idx.search(&f.store, q, &all, 10).expect("search");
             assert_eq!(urls(&hits), sorted(vec![CHI_LINH, DONG_TRIEU]), "{q}");
         }
-        let hits = idx.search("duong dong trieu", &all, 10).expect("search");
+        let hits = idx
+            .search(&f.store, "duong dong trieu", &all, 10)
+            .expect("search");
         assert_eq!(urls(&hits), [DONG_TRIEU]);
         assert!(hits[0].snippet.contains("«đường»"), "{}", hits[0].snippet);
         assert!(
@@ -1745,10 +1764,12 @@ mod tests {
             "{}",
             hits[0].snippet
         );
-        let hits = idx.search("hoi nghi TONG ket", &all, 10).expect("search");
+        let hits = idx
+            .search(&f.store, "hoi nghi TONG ket", &all, 10)
+            .expect("search");
         assert_eq!(urls(&hits), [HOI_NGHI]);
         // "d" finds "Đ" in the author field; the snippet falls back to the text's opening.
-        let hits = idx.search("duc", &all, 10).expect("search");
+        let hits = idx.search(&f.store, "duc", &all, 10).expect("search");
         assert_eq!(urls(&hits), [CHI_LINH]);
         assert!(
             hits[0].snippet.starts_with("Thành phố Chí Linh chính thức"),
@@ -1756,7 +1777,7 @@ mod tests {
             hits[0].snippet
         );
         assert!(idx
-            .search("khong co tu nay", &all, 10)
+            .search(&f.store, "khong co tu nay", &all, 10)
             .expect("search")
             .is_empty());
     }
@@ -1766,7 +1787,7 @@ mod tests {
         let f = build();
         let idx = indexed(&f);
         let all = Filter::default();
-        let q = |t: &str| idx.search(t, &all, 10).expect("search");
+        let q = |t: &str| idx.search(&f.store, t, &all, 10).expect("search");
         assert_eq!(
             urls(&q("camera giam sat")),
             sorted(vec![CHI_LINH, GIAM_DOC])
@@ -1811,7 +1832,7 @@ mod tests {
         idx.upsert(&view).unwrap();
         idx.commit().unwrap();
         let all = Filter::default();
-        let found = |q: &str| idx.search(q, &all, 0).unwrap().len();
+        let found = |q: &str| idx.search(&f.store, q, &all, 0).unwrap().len();
         assert_eq!(found("camera giam sat"), 1);
         assert_eq!(found("\"giam sat\""), 1);
         // Title end + summary start, body end + author start: not phrases.
@@ -1838,7 +1859,7 @@ mod tests {
             ..Filter::default()
         };
         assert_eq!(
-            urls(&idx.search("chi linh", &sites, 10).unwrap()),
+            urls(&idx.search(&f.store, "chi linh", &sites, 10).unwrap()),
             [DONG_TRIEU]
         );
         let since = Filter {
@@ -1848,20 +1869,25 @@ mod tests {
         };
         // Undated articles never pass a date filter.
         assert_eq!(
-            urls(&idx.search("", &since, 0).unwrap()),
+            urls(&idx.search(&f.store, "", &since, 0).unwrap()),
             sorted(vec![DONG_TRIEU, HOI_NGHI])
         );
         let gone = Filter {
             status: Some(ArticleStatus::Gone),
             ..Filter::default()
         };
-        assert!(idx.search("", &gone, 0).unwrap().is_empty());
+        assert!(idx.search(&f.store, "", &gone, 0).unwrap().is_empty());
         let newest = idx
-            .search_ordered("", &Filter::default(), 0, SearchOrder::Newest)
+            .search_ordered(&f.store, "", &Filter::default(), 0, SearchOrder::Newest)
             .unwrap();
         let order: Vec<&str> = newest.iter().map(|h| h.url.as_str()).collect();
         assert_eq!(order, [GIAM_DOC, HOI_NGHI, DONG_TRIEU, CHI_LINH, THONG_BAO]);
-        assert_eq!(idx.search("", &Filter::default(), 2).unwrap().len(), 2);
+        assert_eq!(
+            idx.search(&f.store, "", &Filter::default(), 2)
+                .unwrap()
+                .len(),
+            2
+        );
     }
 
     #[test]
@@ -1869,14 +1895,17 @@ mod tests {
         let f = build();
         let mut idx = indexed(&f);
         let all = Filter::default();
-        assert!(idx.search("thi diem", &all, 10).unwrap().is_empty());
+        assert!(idx
+            .search(&f.store, "thi diem", &all, 10)
+            .unwrap()
+            .is_empty());
         // "chính trị … thực hiện" has both words, not the phrase.
         assert_eq!(
-            urls(&idx.search("chinh thuc", &all, 10).unwrap()),
+            urls(&idx.search(&f.store, "chinh thuc", &all, 10).unwrap()),
             sorted(vec![CHI_LINH, HOI_NGHI])
         );
         assert_eq!(
-            urls(&idx.search("\"chinh thuc\"", &all, 10).unwrap()),
+            urls(&idx.search(&f.store, "\"chinh thuc\"", &all, 10).unwrap()),
             [CHI_LINH]
         );
 
@@ -1886,10 +1915,13 @@ mod tests {
         idx.upsert(&ArticleView::new(&a, &versions[0])).unwrap();
         idx.commit().unwrap();
         assert_eq!(idx.num_docs(), 5);
-        let hits = idx.search("thi diem", &all, 10).unwrap();
+        let hits = idx.search(&f.store, "thi diem", &all, 10).unwrap();
         assert_eq!(urls(&hits), [CHI_LINH]);
         assert_eq!(hits[0].version, 1);
-        assert!(idx.search("\"chinh thuc\"", &all, 10).unwrap().is_empty());
+        assert!(idx
+            .search(&f.store, "\"chinh thuc\"", &all, 10)
+            .unwrap()
+            .is_empty());
 
         // Committed state survives reopening; uncommitted upserts do not.
         assert!(idx.created());
@@ -1898,7 +1930,10 @@ mod tests {
         let idx = SearchIndex::open(f.dir.path()).unwrap();
         assert!(!idx.created());
         assert_eq!(idx.num_docs(), 5);
-        assert_eq!(idx.search("thi diem", &all, 10).unwrap()[0].version, 1);
+        assert_eq!(
+            idx.search(&f.store, "thi diem", &all, 10).unwrap()[0].version,
+            1
+        );
     }
 
     #[test]
@@ -1929,8 +1964,9 @@ mod tests {
         assert!(idx.created());
         assert_eq!(idx.num_docs(), 0);
         assert_eq!(idx.index.schema(), schema());
+        let store = crate::store::Store::open(tmp.path(), "test").unwrap();
         assert!(idx
-            .search("bat ky", &Filter::default(), 10)
+            .search(&store, "bat ky", &Filter::default(), 10)
             .unwrap()
             .is_empty());
     }
@@ -1983,7 +2019,7 @@ mod tests {
             "thi diem",
         ] {
             let scanned = search_as_of(&f.store, q, now, &all, 0).unwrap();
-            let indexed = idx.search(q, &all, 0).unwrap();
+            let indexed = idx.search(&f.store, q, &all, 0).unwrap();
             assert_eq!(urls(&scanned), urls(&indexed), "{q}");
         }
         let before_all = DateTime::parse_from_rfc3339("2020-01-01T00:00:00+07:00").unwrap();
