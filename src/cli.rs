@@ -663,6 +663,19 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                 started.elapsed().as_secs_f64()
             )
             .map_err(Error::WriteOutput)?;
+            if c.trained || c.recompressed > 0 {
+                writeln!(
+                    stdout,
+                    "{}{} records recompressed with the store's zstd dictionary",
+                    if c.trained {
+                        "trained the store's zstd dictionary on a sample of its records; "
+                    } else {
+                        ""
+                    },
+                    c.recompressed
+                )
+                .map_err(Error::WriteOutput)?;
+            }
             Ok(EXIT_OK)
         }
         Command::Verify => {

@@ -177,7 +177,7 @@ STORE1="$(bytes "$RUN/store") $(mb "$RUN/store/warc") $(mb "$RUN/store/db") $(mb
 say "luutru: compact-db (maintenance, not part of the crawl: sled's live records into a fresh database)"
 (cd "$RUN" && /usr/bin/time -v -o "$RUN/compact.time" "$LUUTRU" --config crawl.toml compact-db \
     > "$RUN/compact.out" 2> "$RUN/compact.log") || { echo "compact-db failed; see $RUN/compact.log" >&2; exit 1; }
-COMPACT_LINE="compact-db: $(cat "$RUN/compact.out"), peak RSS $(( $(field 'Maximum resident set size' "$RUN/compact.time") / 1024 )) MB"
+COMPACT_LINE="compact-db: $(sed -e ':a;N;$!ba;s/\n/; /g' "$RUN/compact.out"), peak RSS $(( $(field 'Maximum resident set size' "$RUN/compact.time") / 1024 )) MB"
 STORE_C=$(bytes "$RUN/store")
 WARC1=$(bytes "$RUN/store/warc"); DB1=$(bytes "$RUN/store/db")
 say "luutru: recrawl, every article revisited (--revisit-all), all unchanged"

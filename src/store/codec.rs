@@ -24,9 +24,14 @@
 //! up among the store's dictionaries, all loaded when the store opens. A dumped record
 //! reads with `zstd -d -D <dictionary>` after dumping the dictionary from `meta`.
 //!
-//! Parts: [`Codec`] (encode, decode, sample, train), [`plain_enc`] / [`plain_dec`] (the
-//! dictionary-free codec, also for records outside sled), the constants.
+//! `compact-db` gives a store without a dictionary (one made by an older luutru, or too
+//! small when it was crawled) one trained on a sample of its records, and recompresses
+//! every record not compressed with the newest dictionary ([`Codec::recode`]).
+//!
+//! Parts: [`Codec`] (encode, decode, sample, train, recode), [`plain_enc`] (the
+//! dictionary-free encoding, also for the lock file), the constants.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
@@ -262,31 +267,35 @@ impl Codec {
         key: &[u8],
         bytes: &[u8],
     ) -> Result<T> {
-        let corrupt = |message: String| Error::CorruptRecord {
-            key: String::from_utf8_lossy(key).into_owned(),
-            message,
-        };
-        let Some(id) = bytes
-            .starts_with(&ZSTD_MAGIC)
-            .then(|| zstd_safe::get_dict_id_from_frame(bytes))
-            .flatten()
-        else {
-            return plain_dec(key, bytes);
+        let json = self.json(key, bytes)?;
+        serde_json::from_slice(&json).map_err(|e| corrupt(key, e.to_string()))
+    }
+
+    /// The JSON of a stored record.
+    pub(crate) fn json<'a>(&self, key: &[u8], bytes: &'a [u8]) -> Result<Cow<'a, [u8]>> {
+        let Some(id) = dict_id(bytes) else {
+            return plain_json(key, bytes);
         };
         let dict = self
             .known
             .read()
             .unwrap_or_else(|p| p.into_inner())
-            .get(&id.get())
+            .get(&id)
             .cloned()
             .ok_or_else(|| {
-                corrupt(format!(
-                    "compressed with zstd dictionary {id}, which this store does not hold"
-                ))
+                corrupt(
+                    key,
+                    format!("compressed with zstd dictionary {id}, which this store does not hold"),
+                )
             })?;
         let size = match zstd_safe::get_frame_content_size(bytes) {
             Ok(Some(n)) if n <= MAX_RECORD_BYTES => n as usize,
-            _ => return Err(corrupt("cannot read the record's zstd frame header".into())),
+            _ => {
+                return Err(corrupt(
+                    key,
+                    "cannot read the record's zstd frame header".into(),
+                ))
+            }
         };
         let mut json = Vec::with_capacity(size);
         DCTX.with(
@@ -295,12 +304,52 @@ impl Codec {
         )
         .expect("a decompression context is always made")
         .map_err(|code| {
-            corrupt(format!(
-                "cannot decompress the record: {}",
-                zstd_safe::get_error_name(code)
-            ))
+            corrupt(
+                key,
+                format!(
+                    "cannot decompress the record: {}",
+                    zstd_safe::get_error_name(code)
+                ),
+            )
         })?;
-        serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()))
+        Ok(Cow::Owned(json))
+    }
+
+    /// A stored record as [`Codec::enc`] would store it now: `None` when that is how it
+    /// is stored (compressed with the current dictionary, or short JSON), else the new
+    /// bytes. `compact-db` recompresses records written before the dictionary with it.
+    pub(crate) fn recode(&self, key: &[u8], bytes: &[u8]) -> Result<Option<Vec<u8>>> {
+        let current = self
+            .current
+            .read()
+            .unwrap_or_else(|p| p.into_inner())
+            .as_ref()
+            .map(|d| d.id);
+        let id = dict_id(bytes);
+        if current.is_some() && id == current {
+            return Ok(None);
+        }
+        if !bytes.starts_with(&ZSTD_MAGIC) && bytes.len() <= COMPRESS_WITH_DICT_OVER {
+            return Ok(None);
+        }
+        let json = self.json(key, bytes)?.into_owned();
+        let again = self.enc_json(json);
+        Ok((again != bytes).then_some(again))
+    }
+}
+
+/// The dictionary a stored record was compressed with, if any.
+fn dict_id(bytes: &[u8]) -> Option<u32> {
+    if !bytes.starts_with(&ZSTD_MAGIC) {
+        return None;
+    }
+    zstd_safe::get_dict_id_from_frame(bytes).map(|id| id.get())
+}
+
+fn corrupt(key: &[u8], message: String) -> Error {
+    Error::CorruptRecord {
+        key: String::from_utf8_lossy(key).into_owned(),
+        message,
     }
 }
 
@@ -326,18 +375,21 @@ fn plain_enc_json(json: Vec<u8>) -> Vec<u8> {
 }
 
 /// A record written by [`plain_enc`] (or before records were compressed: plain JSON).
+#[cfg(test)]
 pub(crate) fn plain_dec<T: serde::de::DeserializeOwned>(key: &[u8], bytes: &[u8]) -> Result<T> {
-    let corrupt = |message: String| Error::CorruptRecord {
-        key: String::from_utf8_lossy(key).into_owned(),
-        message,
-    };
-    if bytes.starts_with(&ZSTD_MAGIC) {
-        let mut json = Vec::new();
-        zstd::stream::copy_decode(bytes, &mut json)
-            .map_err(|e| corrupt(format!("cannot decompress the record: {e}")))?;
-        return serde_json::from_slice(&json).map_err(|e| corrupt(e.to_string()));
+    let json = plain_json(key, bytes)?;
+    serde_json::from_slice(&json).map_err(|e| corrupt(key, e.to_string()))
+}
+
+/// The JSON of a record written without a dictionary.
+fn plain_json<'a>(key: &[u8], bytes: &'a [u8]) -> Result<Cow<'a, [u8]>> {
+    if !bytes.starts_with(&ZSTD_MAGIC) {
+        return Ok(Cow::Borrowed(bytes));
     }
-    serde_json::from_slice(bytes).map_err(|e| corrupt(e.to_string()))
+    let mut json = Vec::new();
+    zstd::stream::copy_decode(bytes, &mut json)
+        .map_err(|e| corrupt(key, format!("cannot decompress the record: {e}")))?;
+    Ok(Cow::Owned(json))
 }
 
 #[cfg(test)]

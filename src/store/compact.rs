@@ -37,7 +37,17 @@ pub struct Compaction {
     pub after: u64,
     /// Records copied (all trees).
     pub records: u64,
+    /// Of those, records recompressed with the store's newest dictionary (written before
+    /// it existed).
+    pub recompressed: u64,
+    /// Whether the store got its dictionary now (it had none: made by an older luutru, or
+    /// too small when it was crawled).
+    pub trained: bool,
 }
+
+/// Trees whose records go through the store's codec (the others hold keys, raw JSON run
+/// records, binary overlays or near-duplicate bands, and are copied as they are).
+const RECODED_TREES: [&str; 4] = ["articles", "versions", "payloads", "frontier"];
 
 fn io_err(dir: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     Error::OpenStore {
@@ -92,6 +102,7 @@ impl Store {
     /// and gives it back, reopened, with what was done.
     pub fn compact(self) -> Result<(Store, Compaction)> {
         let before = self.db_bytes()?;
+        let trained = !self.has_dictionary() && self.train_dictionary_on_sample()?;
         self.flush()?;
         let dir = self.dir.clone();
         let copy_dir = dir.join("db.compact");
@@ -112,7 +123,9 @@ impl Store {
         // setting, and the copy reads each node once.
         drop(db);
         let db = open_db(&dir.join("db"))?;
-        let records = copy_db(&db, &copy_dir)?;
+        let codec = super::Codec::open(db.open_tree("meta")?)?;
+        let (records, recompressed) = copy_db(&db, &copy_dir, &codec)?;
+        drop(codec);
         drop(db);
         let done = dir.join("db.compact.done");
         std::fs::File::create(&done)
@@ -128,6 +141,8 @@ impl Store {
                 before,
                 after,
                 records,
+                recompressed,
+                trained,
             },
         ))
     }
@@ -146,18 +161,28 @@ fn open_db(path: &Path) -> Result<sled::Db> {
     .map_err(|e| io_err(path, "opening", e))
 }
 
-/// Copies every tree of `db` into a new database at `to`; returns the records copied.
-fn copy_db(db: &sled::Db, to: &Path) -> Result<u64> {
+/// Copies every tree of `db` into a new database at `to`, the records of
+/// [`RECODED_TREES`] as `codec` stores them now; returns the records copied and, of those,
+/// recompressed.
+fn copy_db(db: &sled::Db, to: &Path, codec: &super::Codec) -> Result<(u64, u64)> {
     let copy = open_db(to)?;
     let mut records = 0;
+    let mut recompressed = 0;
     for name in db.tree_names() {
         let from = db.open_tree(&name)?;
         let into = copy.open_tree(&name)?;
+        let recode = RECODED_TREES.iter().any(|t| t.as_bytes() == &name[..]);
         let mut batch = sled::Batch::default();
         let mut n = 0;
         for kv in from.iter() {
             let (k, v) = kv?;
-            batch.insert(k, v);
+            match recode.then(|| codec.recode(&k, &v)).transpose()?.flatten() {
+                Some(again) => {
+                    recompressed += 1;
+                    batch.insert(k, again);
+                }
+                None => batch.insert(k, v),
+            }
             n += 1;
             if n == COPY_BATCH {
                 into.apply_batch(std::mem::take(&mut batch))?;
@@ -169,7 +194,36 @@ fn copy_db(db: &sled::Db, to: &Path) -> Result<u64> {
         records += n as u64;
     }
     copy.flush()?;
-    Ok(records)
+    Ok((records, recompressed))
+}
+
+impl Store {
+    /// Trains the store's dictionary on records spread over its articles, versions and
+    /// payload pointers (`false`: too few to train on, see [`Codec::train_on`]).
+    ///
+    /// [`Codec::train_on`]: super::Codec::train_on
+    fn train_dictionary_on_sample(&self) -> Result<bool> {
+        let mut samples = Vec::new();
+        for tree in [&self.versions, &self.articles, &self.payloads] {
+            // An even share of the sample from each tree, every `step`-th record: spread
+            // over the key space, so over every site.
+            let share = super::DICT_SAMPLE_RECORDS / 3;
+            let step = (tree.len() / share).max(1);
+            let mut bytes = 0;
+            for kv in tree.iter().step_by(step).take(share) {
+                let (k, v) = kv?;
+                let json = self.codec.json(&k, &v)?.into_owned();
+                if json.len() > super::COMPRESS_WITH_DICT_OVER {
+                    bytes += json.len();
+                    samples.push(json);
+                }
+                if bytes >= super::DICT_SAMPLE_BYTES / 3 {
+                    break;
+                }
+            }
+        }
+        self.codec.train_on(&samples)
+    }
 }
 
 #[cfg(test)]
@@ -259,7 +313,8 @@ mod tests {
         let old = d.join("db.old");
         let make_copy = || {
             let from = open_db(&db).unwrap();
-            copy_db(&from, &copy).unwrap();
+            let codec = crate::store::Codec::open(from.open_tree("meta").unwrap()).unwrap();
+            copy_db(&from, &copy, &codec).unwrap();
         };
         let check = |step: &str| {
             let store = Store::open(d, "test").unwrap();

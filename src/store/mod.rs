@@ -2280,4 +2280,47 @@ mod tests {
             "{err}"
         );
     }
+
+    #[test]
+    fn compact_db_gives_a_store_without_a_dictionary_one_and_recompresses_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let url = |i: usize| format!("http://baotinh.test/thoi-su/bai-{i}.html");
+        let body = |i: usize| format!("{LONG_BODY} Tin số {i} của phóng viên thường trú.");
+        let n = 300;
+        let plain_versions = {
+            let store = Store::open(dir.path(), "test").unwrap();
+            for i in 0..n {
+                capture(&store, &url(i), &body(i), t(i as i64));
+            }
+            assert!(
+                !store.has_dictionary(),
+                "too few records to train on while crawling"
+            );
+            store
+                .versions
+                .iter()
+                .map(|kv| kv.unwrap().1.len())
+                .sum::<usize>()
+        };
+        let store = Store::open(dir.path(), "test").unwrap();
+        let (store, c) = store.compact().unwrap();
+        assert!(c.trained);
+        assert!(store.has_dictionary());
+        // Every version and article record, and nothing else.
+        assert_eq!(c.recompressed, 2 * n as u64);
+        let dict_versions: usize = store.versions.iter().map(|kv| kv.unwrap().1.len()).sum();
+        assert!(
+            dict_versions * 2 < plain_versions,
+            "versions {plain_versions} -> {dict_versions} bytes"
+        );
+        for i in 0..n {
+            assert_eq!(store.versions(&url(i)).unwrap()[0].fields.body, body(i));
+            assert_eq!(store.article(&url(i)).unwrap().unwrap().url, url(i));
+        }
+        // A second compaction has nothing left to recompress.
+        let (store, c) = store.compact().unwrap();
+        assert!(!c.trained);
+        assert_eq!(c.recompressed, 0);
+        assert_eq!(store.all_versions().count(), n);
+    }
 }
