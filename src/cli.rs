@@ -376,8 +376,8 @@ impl Cli {
     }
 }
 
-/// After a crawl: the full-text index, then the near-duplicate index. A failure here loses
-/// nothing (the changed articles stay marked and the next query, lookup or `reindex`
+/// After a crawl: the full-text index, then the near-duplicate index, then the store's zstd
+/// dictionary if it has none yet. A failure here loses nothing (the changed articles stay marked and the next query, lookup or `reindex`
 /// catches up), so it is a warning.
 fn update_indexes(store: &Store) {
     let indexed = crate::search::SearchIndex::open(store.dir())
@@ -396,6 +396,13 @@ fn update_indexes(store: &Store) {
             "near-duplicate index updated"
         ),
         Err(e) => tracing::warn!("near-duplicate index not updated: {e}"),
+    }
+    // Runs that each add a few dozen articles never collect enough records to train the
+    // store's zstd dictionary while crawling; the store has them by now.
+    match store.ensure_dictionary() {
+        Ok(true) => tracing::info!("trained the store's zstd dictionary on its records"),
+        Ok(false) => {}
+        Err(e) => tracing::warn!("zstd dictionary not trained: {e}"),
     }
 }
 

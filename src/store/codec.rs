@@ -24,9 +24,12 @@
 //! up among the store's dictionaries, all loaded when the store opens. A dumped record
 //! reads with `zstd -d -D <dictionary>` after dumping the dictionary from `meta`.
 //!
-//! `compact-db` gives a store without a dictionary (one made by an older luutru, or too
-//! small when it was crawled) one trained on a sample of its records, and recompresses
-//! every record not compressed with the newest dictionary ([`Codec::recode`]).
+//! A store whose crawls each write fewer records than [`DICT_SAMPLE_BYTES`] (a few dozen
+//! articles a day) gets its dictionary from `Store::ensure_dictionary`, which the crawl
+//! command calls after every crawl: it trains on a sample of the stored records once they
+//! hold [`DICT_MIN_SAMPLE_BYTES`]. `compact-db` does the same for a store without a
+//! dictionary (one made by an older luutru, say), and recompresses every record not
+//! compressed with the newest dictionary ([`Codec::recode`]).
 //!
 //! Parts: [`Codec`] (encode, decode, sample, train, recode), [`plain_enc`] (the
 //! dictionary-free encoding, also for the lock file), the constants.
@@ -61,6 +64,9 @@ pub const DICT_BYTES: usize = 64 * 1024;
 pub const DICT_SAMPLE_BYTES: usize = 4 * 1024 * 1024;
 /// …or this many records (whichever first): about the first thousand articles.
 pub const DICT_SAMPLE_RECORDS: usize = 3000;
+/// No dictionary is trained on fewer bytes of samples: four times its size. A store that
+/// small gains little from one anyway.
+pub const DICT_MIN_SAMPLE_BYTES: usize = 4 * DICT_BYTES;
 /// A decoded record larger than this is taken for a damaged frame header.
 const MAX_RECORD_BYTES: u64 = 256 * 1024 * 1024;
 
@@ -227,8 +233,12 @@ impl Codec {
         outcome
     }
 
-    /// Trains on `samples` and installs the result (see [`Codec::train`]).
+    /// Trains on `samples` and installs the result (see [`Codec::train`]; `Ok(false)` also
+    /// when they hold fewer than [`DICT_MIN_SAMPLE_BYTES`]).
     pub(crate) fn train_on(&self, samples: &[Vec<u8>]) -> Result<bool> {
+        if samples.iter().map(Vec::len).sum::<usize>() < DICT_MIN_SAMPLE_BYTES {
+            return Ok(false);
+        }
         let Ok(bytes) = zstd::dict::from_samples(samples, DICT_BYTES) else {
             return Ok(false);
         };

@@ -107,7 +107,7 @@ impl Store {
     /// and gives it back, reopened, with what was done.
     pub fn compact(self) -> Result<(Store, Compaction)> {
         let before = self.db_bytes()?;
-        let trained = !self.has_dictionary() && self.train_dictionary_on_sample()?;
+        let trained = self.ensure_dictionary()?;
         self.flush()?;
         let dir = self.dir.clone();
         let copy_dir = dir.join("db.compact");
@@ -207,7 +207,7 @@ impl Store {
     /// payload pointers (`false`: too few to train on, see [`Codec::train_on`]).
     ///
     /// [`Codec::train_on`]: super::Codec::train_on
-    fn train_dictionary_on_sample(&self) -> Result<bool> {
+    pub(super) fn train_dictionary_on_sample(&self) -> Result<bool> {
         let mut samples = Vec::new();
         for tree in [&self.versions, &self.articles, &self.payloads] {
             // An even share of the sample from each tree, every `step`-th record: spread

@@ -40,8 +40,8 @@ pub mod model;
 pub mod warc;
 
 pub use codec::{
-    COMPRESS_RECORDS_OVER, COMPRESS_WITH_DICT_OVER, DICT_BYTES, DICT_SAMPLE_BYTES,
-    DICT_SAMPLE_RECORDS,
+    COMPRESS_RECORDS_OVER, COMPRESS_WITH_DICT_OVER, DICT_BYTES, DICT_MIN_SAMPLE_BYTES,
+    DICT_SAMPLE_BYTES, DICT_SAMPLE_RECORDS,
 };
 pub use compact::Compaction;
 
@@ -1132,6 +1132,18 @@ impl Store {
     /// Commits do it on their own once enough records are in.
     pub fn train_dictionary(&self) -> Result<bool> {
         self.codec.train()
+    }
+
+    /// Gives a store without a dictionary one, trained on a sample spread over its stored
+    /// records: the path for stores whose crawls each wrote too few records to train one
+    /// (daily runs that add a few dozen articles) and for stores of an older luutru. New
+    /// records are compressed with it; older ones when `compact-db` copies them. `false`:
+    /// the store has one, or holds too few records (see [`DICT_MIN_SAMPLE_BYTES`]).
+    pub fn ensure_dictionary(&self) -> Result<bool> {
+        if self.has_dictionary() {
+            return Ok(false);
+        }
+        self.train_dictionary_on_sample()
     }
 
     /// Whether the store compresses its records with a dictionary of its own.
@@ -2322,5 +2334,36 @@ mod tests {
         assert!(!c.trained);
         assert_eq!(c.recompressed, 0);
         assert_eq!(store.all_versions().count(), n);
+    }
+
+    #[test]
+    fn a_store_whose_crawls_were_too_small_to_train_gets_a_dictionary_from_its_records() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let url = |i: usize| format!("http://ubnd.test/tin-tuc/thong-bao-{i}.html");
+        let body = |i: usize| format!("{LONG_BODY} Thông báo số {i}/TB-UBND.");
+        for i in 0..5 {
+            capture(&store, &url(i), &body(i), t(i as i64));
+        }
+        assert!(!store.ensure_dictionary().unwrap(), "too few records");
+        for i in 5..300 {
+            capture(&store, &url(i), &body(i), t(i as i64));
+        }
+        assert!(!store.has_dictionary());
+        assert!(store.ensure_dictionary().unwrap());
+        assert!(store.has_dictionary());
+        assert!(!store.ensure_dictionary().unwrap(), "once");
+        capture(&store, &url(300), &body(300), t(300));
+        let raw = store
+            .versions
+            .get(version_key(&url(300), 1))
+            .unwrap()
+            .unwrap();
+        assert!(zstd::zstd_safe::get_dict_id_from_frame(&raw).is_some());
+        drop(store);
+        let store = Store::open(dir.path(), "test").unwrap();
+        for i in [0, 150, 300] {
+            assert_eq!(store.versions(&url(i)).unwrap()[0].fields.body, body(i));
+        }
     }
 }
