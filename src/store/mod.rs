@@ -1120,8 +1120,12 @@ impl Store {
         let result = self.commit_page(entry, commit, links, policy)?;
         // Outside the transaction: training takes a fraction of a second, once per store,
         // and sled's transactions stop every other commit while they run.
+        // The page is stored whatever happens here: a failure (sled's, writing the
+        // dictionary) only leaves records compressed without one, so it is a warning.
         if self.codec.ready_to_train() {
-            self.train_dictionary()?;
+            if let Err(e) = self.train_dictionary() {
+                tracing::warn!("zstd dictionary not trained: {e}");
+            }
         }
         Ok(result)
     }
