@@ -82,9 +82,10 @@ pub enum Command {
     ReindexDb,
     /// Check the store: every version's WARC record and digests, hashes, aliases, queue.
     Verify,
-    /// Copy the database's live records into a fresh one and swap it in: sled keeps
-    /// overwritten records on disk (a first crawl leaves store/db at about three times its
-    /// live records). Needs memory of the order of the database's live size.
+    /// Copy the database's live records into a fresh one and swap it in (sled keeps
+    /// overwritten records on disk: a first crawl leaves store/db at about three times its
+    /// live records), then merge the search index into one segment. Needs memory of the
+    /// order of the database's live size.
     CompactDb,
     /// Export articles (or every version) as WARC, JSON lines or CSV, streaming.
     Export(ExportArgs),
@@ -659,16 +660,37 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
         }
         Command::CompactDb => {
             let store = cli.open_existing_store()?;
+            // The search index first, brought up to date and merged into one segment, while
+            // the store is freshly opened: the merge maps every segment, and after the copy
+            // sled's memory would come on top of it.
+            let started = std::time::Instant::now();
+            let mut index = crate::search::SearchIndex::open(store.dir())?;
+            query::refresh_index(&store, &mut index)?;
+            let before = index.bytes();
+            let segments = index.merge_segments()?;
+            let after = index.bytes();
+            drop(index);
+            let merged = started.elapsed();
             let started = std::time::Instant::now();
             let (_, c) = store.compact()?;
-            writeln!(
-                stdout,
-                "compacted the database: {:.1} MB -> {:.1} MB ({} records) in {:.1} s",
-                c.before as f64 / 1e6,
-                c.after as f64 / 1e6,
-                c.records,
-                started.elapsed().as_secs_f64()
-            )
+            if c.kept {
+                writeln!(
+                    stdout,
+                    "database kept as it was: its copy ({} records) was not smaller than its {:.1} MB ({:.1} s)",
+                    c.records,
+                    c.before as f64 / 1e6,
+                    started.elapsed().as_secs_f64()
+                )
+            } else {
+                writeln!(
+                    stdout,
+                    "compacted the database: {:.1} MB -> {:.1} MB ({} records) in {:.1} s",
+                    c.before as f64 / 1e6,
+                    c.after as f64 / 1e6,
+                    c.records,
+                    started.elapsed().as_secs_f64()
+                )
+            }
             .map_err(Error::WriteOutput)?;
             if c.trained || c.recompressed > 0 {
                 writeln!(
@@ -683,6 +705,14 @@ pub async fn run(cli: Cli, shutdown: impl Future<Output = ()>) -> Result<i32> {
                 )
                 .map_err(Error::WriteOutput)?;
             }
+            writeln!(
+                stdout,
+                "merged the search index: {segments} segment(s) into one, {:.1} MB -> {:.1} MB in {:.1} s",
+                before as f64 / 1e6,
+                after as f64 / 1e6,
+                merged.as_secs_f64()
+            )
+            .map_err(Error::WriteOutput)?;
             Ok(EXIT_OK)
         }
         Command::Verify => {

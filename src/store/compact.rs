@@ -48,6 +48,9 @@ pub struct Compaction {
     /// Whether the store got its dictionary now (it had none: made by an older luutru, or
     /// too small when it was crawled).
     pub trained: bool,
+    /// The copy was not smaller than the database, which was kept as it was (`after` is
+    /// `before`, nothing was recompressed).
+    pub kept: bool,
 }
 
 /// Trees whose records go through the store's codec (the others hold keys, raw JSON run
@@ -106,6 +109,12 @@ impl Store {
     /// Compacts the database. Takes the store (sled must be closed to swap its directory)
     /// and gives it back, reopened, with what was done.
     pub fn compact(self) -> Result<(Store, Compaction)> {
+        self.compact_if(|before, copy| copy < before)
+    }
+
+    /// [`Store::compact`], swapping the copy in only when `take(before, copy)` (their sizes
+    /// on disk) says so.
+    fn compact_if(self, take: impl Fn(u64, u64) -> bool) -> Result<(Store, Compaction)> {
         let before = self.db_bytes()?;
         let trained = self.ensure_dictionary()?;
         self.flush()?;
@@ -129,9 +138,28 @@ impl Store {
         drop(db);
         let db = open_db(&dir.join("db"))?;
         let codec = super::Codec::open(db.open_tree("meta")?)?;
-        let (records, recompressed) = copy_db(&db, &copy_dir, &codec)?;
+        let (records, recompressed, copy_bytes) = copy_db(&db, &copy_dir, &codec)?;
         drop(codec);
         drop(db);
+        if !take(before, copy_bytes) {
+            // sled's copy is 1.6 to 2.4 times the live records, depending on where its
+            // segment cleaning falls: a database compacted not long ago can come out larger.
+            // Keep it as it is then (the copy, without its marker, is only a leftover).
+            std::fs::remove_dir_all(&copy_dir)
+                .map_err(|e| io_err(&dir, "removing a copy that was not smaller", e))?;
+            let store = Store::open_locked(&dir, lock, super::DEFAULT_CACHE_BYTES)?;
+            return Ok((
+                store,
+                Compaction {
+                    before,
+                    after: before,
+                    records,
+                    recompressed: 0,
+                    trained,
+                    kept: true,
+                },
+            ));
+        }
         let done = dir.join("db.compact.done");
         std::fs::File::create(&done)
             .and_then(|f| f.sync_all())
@@ -148,6 +176,7 @@ impl Store {
                 records,
                 recompressed,
                 trained,
+                kept: false,
             },
         ))
     }
@@ -168,8 +197,8 @@ fn open_db(path: &Path) -> Result<sled::Db> {
 
 /// Copies every tree of `db` into a new database at `to`, the records of
 /// [`RECODED_TREES`] as `codec` stores them now; returns the records copied and, of those,
-/// recompressed.
-fn copy_db(db: &sled::Db, to: &Path, codec: &super::Codec) -> Result<(u64, u64)> {
+/// recompressed, and the copy's size on disk.
+fn copy_db(db: &sled::Db, to: &Path, codec: &super::Codec) -> Result<(u64, u64, u64)> {
     let copy = open_db(to)?;
     let mut records = 0;
     let mut recompressed = 0;
@@ -199,7 +228,7 @@ fn copy_db(db: &sled::Db, to: &Path, codec: &super::Codec) -> Result<(u64, u64)>
         records += n as u64;
     }
     copy.flush()?;
-    Ok((records, recompressed))
+    Ok((records, recompressed, copy.size_on_disk()?))
 }
 
 impl Store {
@@ -302,6 +331,25 @@ mod tests {
             );
         }
         let store = Store::open(dir.path(), "test").unwrap();
+        assert_eq!(contents(&store), before);
+    }
+
+    #[test]
+    fn a_copy_that_is_not_smaller_is_dropped_and_the_database_kept() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = churned_store(dir.path());
+        let before = contents(&store);
+        let bytes = store.db_bytes().unwrap();
+        let (store, c) = store.compact_if(|_, _| false).unwrap();
+        assert!(c.kept);
+        assert_eq!((c.before, c.after, c.recompressed), (bytes, bytes, 0));
+        assert_eq!(contents(&store), before);
+        assert!(!dir.path().join("db.compact").exists());
+        assert!(!dir.path().join("db.compact.done").exists());
+        // The store still works, and a real compaction still happens.
+        drop(store);
+        let (store, c) = Store::open(dir.path(), "test").unwrap().compact().unwrap();
+        assert!(!c.kept && c.after < c.before, "{c:?}");
         assert_eq!(contents(&store), before);
     }
 
