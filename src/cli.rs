@@ -82,10 +82,10 @@ pub enum Command {
     ReindexDb,
     /// Check the store: every version's WARC record and digests, hashes, aliases, queue.
     Verify,
-    /// Copy the database's live records into a fresh one and swap it in (sled keeps
-    /// overwritten records on disk: a first crawl leaves store/db at about three times its
-    /// live records), then merge the search index into one segment. Needs memory of the
-    /// order of the database's live size.
+    /// Merge the search index into one segment, then copy the database's live records into
+    /// a fresh one and swap it in when it is smaller (sled keeps overwritten records on
+    /// disk: a first crawl leaves store/db at about three times its live records). Needs
+    /// memory of the order of the database's live size.
     CompactDb,
     /// Export articles (or every version) as WARC, JSON lines or CSV, streaming.
     Export(ExportArgs),
@@ -378,8 +378,9 @@ impl Cli {
 }
 
 /// After a crawl: the full-text index, then the near-duplicate index, then the store's zstd
-/// dictionary if it has none yet. A failure here loses nothing (the changed articles stay marked and the next query, lookup or `reindex`
-/// catches up), so it is a warning.
+/// dictionary if it has none yet. A failure here loses nothing (the changed articles stay
+/// marked and the next query, lookup or `reindex` catches up; records are compressed
+/// without a dictionary until one is trained), so it is a warning.
 fn update_indexes(store: &Store) {
     let indexed = crate::search::SearchIndex::open(store.dir())
         .and_then(|mut index| query::refresh_index(store, &mut index));

@@ -253,7 +253,6 @@ pub fn search(
         let Some(v) = store.version(&hit.url, hit.version)? else {
             continue;
         };
-        let v = &v;
         if let Some(t) = as_of {
             a.versions = v.number;
             if a.gone_since.is_some_and(|g| g > t.with_timezone(&Utc)) {
@@ -263,7 +262,7 @@ pub fn search(
         if changed && a.versions < 2 && a.status != ArticleStatus::Gone {
             continue;
         }
-        let mut view = ArticleView::new(&a, v);
+        let mut view = ArticleView::new(&a, &v);
         view.near_duplicates = store.near_duplicates(&a.url)?;
         view.snippet = Some(hit.snippet);
         out.push(view);
