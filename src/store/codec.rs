@@ -532,10 +532,7 @@ mod tests {
         // A store without it (its `meta` emptied) names the dictionary and the key.
         drop(reopened);
         db.open_tree("meta").unwrap().clear().unwrap();
-        let (_db2, bare) = (
-            db.clone(),
-            Codec::open(db.open_tree("meta").unwrap()).unwrap(),
-        );
+        let bare = Codec::open(db.open_tree("meta").unwrap()).unwrap();
         let err = bare
             .dec::<Vec<String>>(b"http://x/a.html", &stored)
             .unwrap_err();
@@ -545,10 +542,7 @@ mod tests {
             "{err}"
         );
         // A damaged frame of a known dictionary is an error too, not a panic.
-        let (_db3, codec) = (
-            db.clone(),
-            Codec::open(db.open_tree("meta").unwrap()).unwrap(),
-        );
+        let codec = Codec::open(db.open_tree("meta").unwrap()).unwrap();
         assert!(codec.train_on(&samples).unwrap());
         let mut damaged = codec.enc(&record(7));
         let n = damaged.len();
