@@ -468,6 +468,7 @@ fn store_page(store: &Store, a: &Article, at: DateTime<Utc>) {
         run: 1,
         attempts: 0,
         last_error: None,
+        queued: None,
     };
     let fa = FetchedArticle {
         site: a.site.clone(),

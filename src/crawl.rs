@@ -351,6 +351,7 @@ async fn run_pass(
                     run: run.id,
                     attempts: 0,
                     last_error: None,
+                    queued: None,
                 });
                 if seeds.len() >= SEED_CHUNK {
                     store.enqueue(&seeds, policy)?;
@@ -1233,6 +1234,7 @@ async fn process(
                 run: ctx.policy.run,
                 attempts: 0,
                 last_error: None,
+                queued: None,
             })
             .collect()
     } else {

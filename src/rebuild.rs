@@ -57,6 +57,7 @@ fn done_entry(url: &str, site: &str) -> FrontierEntry {
         run: 0,
         attempts: 0,
         last_error: None,
+        queued: None,
     }
 }
 

@@ -1511,6 +1511,7 @@ pub(crate) mod fixture {
             run: 1,
             attempts: 0,
             last_error: None,
+            queued: None,
         };
         let fa = FetchedArticle {
             site: p.site.to_string(),

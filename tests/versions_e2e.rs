@@ -573,6 +573,7 @@ fn a_run_killed_while_revisiting_revisits_the_rest_on_resume() {
             run: run.id,
             attempts: 0,
             last_error: None,
+            queued: None,
         };
         let policy = EnqueuePolicy {
             run: run.id,

@@ -7,8 +7,7 @@
 //! |------------|-----------------------------|-----------------------------------------|
 //! | `meta`     | `schema_version`, `run`, `last_run_id`, `zstd_dict/`+u32 | u32 / [`model::RunState`] / u64 / a zstd dictionary ([`codec`]) |
 //! | `frontier` | canonical URL               | [`model::FrontierEntry`]                |
-//! | `queue`    | u64 sequence (big-endian)   | canonical URL still to fetch this run   |
-//! | `queue_index` | canonical URL            | its `queue` key                         |
+//! | `queue`    | u64 sequence (big-endian)   | canonical URL still to fetch this run (its frontier record holds the key) |
 //! | `articles` | canonical article URL       | [`model::ArticleRecord`]                |
 //! | `touched`  | canonical article URL       | [`model::Touch`]: what unchanged fetches changed since the record was written |
 //! | `versions` | [`model::version_key`]      | [`model::VersionRecord`]                |
@@ -269,7 +268,6 @@ pub struct Store {
     meta: sled::Tree,
     frontier: sled::Tree,
     queue: sled::Tree,
-    queue_index: sled::Tree,
     articles: sled::Tree,
     /// What unchanged fetches changed in an article record (see [`Touch`]).
     touched: sled::Tree,
@@ -484,7 +482,6 @@ impl Store {
             meta,
             frontier: tree("frontier")?,
             queue: tree("queue")?,
-            queue_index: tree("queue_index")?,
             articles: tree("articles")?,
             touched: tree("touched")?,
             versions: tree("versions")?,
@@ -512,6 +509,7 @@ impl Store {
             // New, or older and readable as it is: from now on records may need this
             // version to be read, so older luutru must refuse the store.
             None | Some(OLDEST_SCHEMA_VERSION..SCHEMA_VERSION) => {
+                store.fold_queue_index()?;
                 store
                     .meta
                     .insert("schema_version", &SCHEMA_VERSION.to_be_bytes())?;
@@ -649,33 +647,65 @@ impl Store {
         )
     }
 
-    /// Problems in the queue's two trees (each queued URL indexed once, known to the frontier).
+    /// Problems in the queue: each queued URL known to the frontier, whose record holds its
+    /// queue key, and no frontier record pointing at a queue key that is not there.
     pub fn check_queue(&self) -> Result<Vec<String>> {
         let mut out = Vec::new();
         for item in self.queue.iter() {
             let (seq, url) = item?;
-            match self.queue_index.get(&url)? {
-                Some(s) if s == seq => {}
-                _ => out.push(format!(
-                    "queued {} has no matching index entry",
-                    String::from_utf8_lossy(&url)
-                )),
-            }
-            if !self.frontier.contains_key(&url)? {
-                out.push(format!(
-                    "queued {} is unknown to the frontier",
-                    String::from_utf8_lossy(&url)
-                ));
+            let url = String::from_utf8_lossy(&url);
+            match self.frontier.get(url.as_bytes())? {
+                None => out.push(format!("queued {url} is unknown to the frontier")),
+                Some(v) => {
+                    let e = frontier_dec(&self.codec, &url, &v)?;
+                    if e.queued.map(|s| s.to_be_bytes().to_vec()) != Some(seq.to_vec()) {
+                        out.push(format!(
+                            "queued {url}: its frontier record does not hold its queue key"
+                        ));
+                    }
+                }
             }
         }
-        if self.queue_index.len() != self.queue.len() {
-            out.push(format!(
-                "queue has {} entries, its index {}",
-                self.queue.len(),
-                self.queue_index.len()
-            ));
+        for item in self.frontier.iter() {
+            let (k, v) = item?;
+            let url = String::from_utf8_lossy(&k);
+            if let Some(seq) = frontier_dec(&self.codec, &url, &v)?.queued {
+                if !self.queue.contains_key(seq.to_be_bytes())? {
+                    out.push(format!("{url} is marked queued but is not in the queue"));
+                }
+            }
         }
         Ok(out)
+    }
+
+    /// Stores older than schema version 3 kept each queued URL's `queue` key in a
+    /// `queue_index` tree: moves those keys into the frontier records and drops the tree.
+    /// Idempotent, so a kill halfway through is finished when the store is next opened
+    /// (the schema version is written after this).
+    fn fold_queue_index(&self) -> Result<()> {
+        if !self
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"queue_index")
+        {
+            return Ok(());
+        }
+        let index = self.db.open_tree("queue_index")?;
+        for item in index.iter() {
+            let (url, seq) = item?;
+            let (Some(v), Ok(seq)) = (self.frontier.get(&url)?, <[u8; 8]>::try_from(&seq[..]))
+            else {
+                continue;
+            };
+            let mut e = frontier_dec(&self.codec, &String::from_utf8_lossy(&url), &v)?;
+            e.queued = Some(u64::from_be_bytes(seq));
+            self.frontier.insert(&url, self.codec.enc(&e))?;
+        }
+        self.db.flush()?;
+        drop(index);
+        self.db.drop_tree("queue_index")?;
+        Ok(())
     }
 
     /// Records in the WARC files that `url` was filed under article `key`.
@@ -897,6 +927,7 @@ impl Store {
                     run,
                     attempts: 0,
                     last_error: None,
+                    queued: None,
                 }),
             }
         }
@@ -1014,16 +1045,14 @@ impl Store {
             (
                 &self.frontier,
                 &self.queue,
-                &self.queue_index,
                 &self.aliases,
                 &self.articles,
                 &self.touched,
             )
-                .transaction(|(f, q, qi, al, ar, to)| {
+                .transaction(|(f, q, al, ar, to)| {
                     let mut n = 0;
-                    let queue = (q, qi);
                     for (e, seq) in entries.iter().zip(&seqs) {
-                        if enqueue_one(f, queue, al, (ar, to, &self.codec), e, *seq, policy)? {
+                        if enqueue_one(f, q, al, (ar, to, &self.codec), e, *seq, policy)? {
                             n += 1;
                         }
                     }
@@ -1098,7 +1127,10 @@ impl Store {
 
     /// Whether `url` is in the queue.
     pub fn is_queued(&self, url: &str) -> Result<bool> {
-        Ok(self.queue_index.contains_key(url.as_bytes())?)
+        Ok(match self.frontier.get(url.as_bytes())? {
+            Some(v) => frontier_dec(&self.codec, url, &v)?.queued.is_some(),
+            None => false,
+        })
     }
 
     /// Number of URLs still queued.
@@ -1280,7 +1312,6 @@ impl Store {
         let trees = (
             &self.frontier,
             &self.queue,
-            &self.queue_index,
             &self.aliases,
             &self.articles,
             &self.touched,
@@ -1289,15 +1320,18 @@ impl Store {
             &self.search_pending,
             &self.near_pending,
         );
-        tx_result(trees.transaction(|(f, q, qi, al, ar, to, ve, co, sp, np)| {
-            let queue = (q, qi);
+        tx_result(trees.transaction(|(f, q, al, ar, to, ve, co, sp, np)| {
             let art = (ar, to, &self.codec);
             for (e, seq) in fresh.iter().zip(&seqs) {
-                enqueue_one(f, queue, al, art, e, *seq, policy)?;
+                enqueue_one(f, q, al, art, e, *seq, policy)?;
             }
             let key = entry.url.as_bytes();
-            let queued = qi.get(key)?.is_some();
+            let queued = match f.get(key)? {
+                Some(v) => tx_dec::<FrontierEntry>(&self.codec, key, &v)?.queued,
+                None => None,
+            };
             let mut done = entry.clone();
+            done.queued = None;
             done.run = policy.run;
             done.state = match commit {
                 Commit::Failed { .. } => FrontierState::Failed,
@@ -1309,11 +1343,13 @@ impl Store {
             };
             // A revisit of the walk that finds the article unchanged writes no frontier
             // record: the article's last fetch says it is done this run.
-            let walked_unchanged = !queued && matches!(commit, Commit::NotModified { .. });
+            let walked_unchanged = queued.is_none() && matches!(commit, Commit::NotModified { .. });
             if !walked_unchanged {
                 f.insert(key, self.codec.enc(&done))?;
             }
-            remove_from_queue(queue, &entry.url)?;
+            if let Some(seq) = queued {
+                q.remove(&seq.to_be_bytes())?;
+            }
 
             let result = match commit {
                 Commit::Listing => CommitResult::Done,
@@ -1428,16 +1464,6 @@ impl Store {
     }
 }
 
-/// The `queue` tree and its reverse index, inside a transaction.
-type QueueTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree);
-
-fn remove_from_queue((q, qi): QueueTrees<'_>, url: &str) -> std::result::Result<(), TxError> {
-    if let Some(seq) = qi.remove(url.as_bytes())? {
-        q.remove(seq)?;
-    }
-    Ok(())
-}
-
 /// The `articles` tree, its `touched` overlay and the store's codec, inside a transaction.
 type ArticleTrees<'a> = (&'a TransactionalTree, &'a TransactionalTree, &'a Codec);
 
@@ -1498,7 +1524,7 @@ fn article_key(al: &TransactionalTree, url: &str) -> std::result::Result<Option<
 
 fn enqueue_one(
     f: &TransactionalTree,
-    (q, qi): QueueTrees<'_>,
+    q: &TransactionalTree,
     al: &TransactionalTree,
     ar: ArticleTrees<'_>,
     e: &FrontierEntry,
@@ -1512,11 +1538,12 @@ fn enqueue_one(
     if policy.revisit_walk && is_article && al.get(key)?.is_some() {
         return Ok(false);
     }
-    if let Some(v) = f.get(key)? {
-        let old: FrontierEntry = tx_dec(ar.2, key, &v)?;
-        if old.run == policy.run {
-            return Ok(false);
-        }
+    let old = match f.get(key)? {
+        Some(v) => Some(tx_dec::<FrontierEntry>(ar.2, key, &v)?),
+        None => None,
+    };
+    if old.as_ref().is_some_and(|o| o.run == policy.run) {
+        return Ok(false);
     }
     if is_article && !policy.revisit_walk {
         if let Some(url) = article_key(al, &e.url)? {
@@ -1529,12 +1556,16 @@ fn enqueue_one(
             }
         }
     }
+    // Still queued from a run that ended early: one queue entry per URL.
+    if let Some(earlier) = old.and_then(|o| o.queued) {
+        q.remove(&earlier.to_be_bytes())?;
+    }
     let mut queued = e.clone();
     queued.run = policy.run;
     queued.state = FrontierState::Queued;
+    queued.queued = Some(seq);
     f.insert(key, ar.2.enc(&queued))?;
     q.insert(&seq.to_be_bytes(), key)?;
-    qi.insert(key, &seq.to_be_bytes())?;
     Ok(true)
 }
 
@@ -1823,6 +1854,7 @@ mod tests {
             run: 1,
             attempts: 0,
             last_error: None,
+            queued: None,
         }
     }
 
@@ -2022,10 +2054,19 @@ mod tests {
             .collect();
         assert_eq!(queued, [u(1), u(2), u(4)]);
         assert_eq!(store.queued(), 3);
-        // Every queue entry has its reverse index entry.
+        // Every queue entry's frontier record holds its key; the fetched page's does not.
         for (k, v) in store.queue.iter().map(Result::unwrap) {
-            assert_eq!(store.queue_index.get(&v).unwrap().unwrap(), k);
+            let url = String::from_utf8(v.to_vec()).unwrap();
+            assert!(store.is_queued(&url).unwrap());
+            let e = frontier_dec(
+                &store.codec,
+                &url,
+                &store.frontier.get(&v).unwrap().unwrap(),
+            );
+            assert_eq!(e.unwrap().queued.unwrap().to_be_bytes(), &k[..]);
         }
+        assert!(!store.is_queued(&u(3)).unwrap());
+        assert!(store.check_queue().unwrap().is_empty());
         let keys = store.queue_seqs(3).unwrap();
         assert!(keys.windows(2).all(|w| w[0] < w[1]));
         let last = store.queue.iter().keys().last().unwrap().unwrap();
@@ -2295,6 +2336,71 @@ mod tests {
                 .contains(&format!("schema version {}", SCHEMA_VERSION + 1)),
             "{err}"
         );
+    }
+
+    #[test]
+    fn a_version_2_queue_index_is_folded_into_the_frontier() {
+        let dir = tempfile::tempdir().unwrap();
+        let u = |i: u32| format!("http://tinhuy.test/tin-tuc/bai-{i}.html");
+        {
+            // A run of version 2 stopped with three URLs queued: their queue keys in
+            // `queue_index`, none in their frontier records.
+            let store = Store::open(dir.path(), "test").unwrap();
+            let entries: Vec<FrontierEntry> = (1..=3).map(|i| entry(&u(i))).collect();
+            store.enqueue(&entries, policy(t(0))).unwrap();
+            let index = store.db.open_tree("queue_index").unwrap();
+            for (seq, url) in store.queue.iter().map(Result::unwrap) {
+                index.insert(&url, &seq).unwrap();
+                let mut e = frontier_dec(
+                    &store.codec,
+                    &String::from_utf8_lossy(&url),
+                    &store.frontier.get(&url).unwrap().unwrap(),
+                )
+                .unwrap();
+                e.queued = None;
+                store.frontier.insert(&url, store.codec.enc(&e)).unwrap();
+            }
+            store
+                .meta
+                .insert("schema_version", &2u32.to_be_bytes())
+                .unwrap();
+            assert!(!store.is_queued(&u(1)).unwrap());
+            assert_eq!(store.check_queue().unwrap().len(), 3);
+        }
+        let store = Store::open(dir.path(), "test").unwrap();
+        assert!(!store
+            .db
+            .tree_names()
+            .iter()
+            .any(|n| n.as_ref() == b"queue_index"));
+        assert!((1..=3).all(|i| store.is_queued(&u(i)).unwrap()));
+        assert_eq!(store.check_queue().unwrap(), Vec::<String>::new());
+        // The run goes on: fetching one takes it out of the queue.
+        store
+            .commit(&entry(&u(2)), &Commit::Listing, &[], policy(t(0)))
+            .unwrap();
+        assert!(!store.is_queued(&u(2)).unwrap());
+        assert_eq!(store.queued(), 2);
+        assert_eq!(store.check_queue().unwrap(), Vec::<String>::new());
+    }
+
+    #[test]
+    fn a_url_queued_again_in_a_later_run_has_one_queue_entry() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = Store::open(dir.path(), "test").unwrap();
+        let url = "http://tinhuy.test/tin-tuc/bai-1.html";
+        store.enqueue(&[entry(url)], policy(t(0))).unwrap();
+        let later = EnqueuePolicy {
+            run: 2,
+            ..policy(t(0))
+        };
+        assert_eq!(store.enqueue(&[entry(url)], later).unwrap(), 1);
+        assert_eq!(store.queued(), 1);
+        assert_eq!(store.check_queue().unwrap(), Vec::<String>::new());
+        store
+            .commit(&entry(url), &Commit::Listing, &[], later)
+            .unwrap();
+        assert_eq!(store.queued(), 0);
     }
 
     #[test]

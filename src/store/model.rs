@@ -19,8 +19,10 @@ use crate::store::warc::WarcPtr;
 /// Bumped whenever a record's meaning changes; a store with a newer version is refused, an
 /// older one upgraded when opened. Version 2: records may be compressed with a zstd
 /// dictionary kept in `meta` (see `store::codec`), which version 1 cannot read; version 1
-/// stores read as they are.
-pub const SCHEMA_VERSION: u32 = 2;
+/// stores read as they are. Version 3: a queued URL's `queue` key is in its frontier record
+/// ([`FrontierEntry::queued`]) instead of a `queue_index` tree, which version 2 would miss;
+/// older stores have their `queue_index` folded into the frontier when opened.
+pub const SCHEMA_VERSION: u32 = 3;
 /// The oldest version this luutru opens (and upgrades).
 pub const OLDEST_SCHEMA_VERSION: u32 = 1;
 
@@ -173,6 +175,12 @@ pub struct FrontierEntry {
     pub attempts: u32,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub last_error: Option<String>,
+    /// Its key in the `queue` tree while it is queued (`None` once fetched). Kept here
+    /// rather than in a reverse index tree: the frontier record is rewritten when the URL
+    /// is queued and when it is fetched anyway, and every extra sled write costs a first
+    /// crawl about 800 bytes of `db/` (benches/README.md, "Crawl").
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub queued: Option<u64>,
 }
 
 fn is_zero(n: &u32) -> bool {
