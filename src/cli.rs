@@ -84,8 +84,7 @@ pub enum Command {
     Verify,
     /// Merge the search index into one segment, then copy the database's live records into
     /// a fresh one and swap it in when it is smaller (sled keeps overwritten records on
-    /// disk: a first crawl leaves store/db at about three times its live records). Needs
-    /// memory of the order of the database's live size.
+    /// disk for a while). Needs memory of the order of the database's live size.
     CompactDb,
     /// Export articles (or every version) as WARC, JSON lines or CSV, streaming.
     Export(ExportArgs),
