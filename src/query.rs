@@ -284,6 +284,7 @@ pub fn refresh_index(
         // this process's alone, so no mark can appear meanwhile that the rebuild missed.
         let n = index.rebuild(store)?;
         store.clear_all_search_pending()?;
+        index.finish_merges()?;
         return Ok(n);
     }
     let mut n = 0;
@@ -309,6 +310,7 @@ pub fn refresh_index(
         index.commit()?;
         store.clear_search_pending(&chunk)?;
     }
+    index.finish_merges()?;
     Ok(n)
 }
 

@@ -1184,6 +1184,19 @@ impl SearchIndex {
             .unwrap_or(0)
     }
 
+    /// Waits for the merges that the commits so far started (and the ones those lead to)
+    /// and closes the writer. Without it, merges still running when the process ends are
+    /// dropped, and the index a crawl leaves depends on timing: 12 or 20 segments, 62 or
+    /// 71 MB, after the same 20,000-article first crawl.
+    pub fn finish_merges(&mut self) -> Result<()> {
+        if let Some(w) = self.writer.take() {
+            let done = w.wait_merging_threads();
+            done.map_err(|e| self.err(e))?;
+            self.reload()?;
+        }
+        Ok(())
+    }
+
     /// Makes the upserts durable and visible to this handle's searches.
     pub fn commit(&mut self) -> Result<()> {
         if let Some(w) = self.writer.as_mut() {
@@ -2044,6 +2057,39 @@ mod tests {
         let idx = SearchIndex::open(f.dir.path()).unwrap();
         assert!(!idx.created());
         assert_eq!(idx.num_docs(), 5);
+    }
+
+    #[test]
+    fn finishing_waits_for_the_merges_the_commits_started() {
+        let f = build();
+        let mut idx = SearchIndex::open(f.dir.path()).unwrap();
+        let a = f.store.articles().next().unwrap().unwrap();
+        let v = f.store.version(&a.url, a.versions).unwrap().unwrap();
+        // Eight commits of one document each: the eighth segment makes tantivy's merge
+        // policy (eight or more of a size) start a merge in the background, which dropping
+        // the writer now would abandon.
+        for i in 0..8 {
+            let mut a = a.clone();
+            a.url = format!("{}?ban={i}", a.url);
+            idx.upsert(&ArticleView::new(&a, &v)).unwrap();
+            idx.commit().unwrap();
+        }
+        idx.finish_merges().unwrap();
+        assert_eq!(idx.index.searchable_segment_ids().unwrap().len(), 1);
+        assert_eq!(idx.num_docs(), 8);
+        // What a later process opens is the merged index, without the merged segments' files.
+        drop(idx);
+        let idx = SearchIndex::open(f.dir.path()).unwrap();
+        assert_eq!(idx.index.searchable_segment_ids().unwrap().len(), 1);
+        let files = std::fs::read_dir(idx.dir())
+            .unwrap()
+            .filter(|e| {
+                let name = e.as_ref().unwrap().file_name();
+                name.to_string_lossy().ends_with(".idx")
+            })
+            .count();
+        assert_eq!(files, 1);
+        assert_eq!(idx.num_docs(), 8);
     }
 
     #[test]
